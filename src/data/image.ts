@@ -1,0 +1,82 @@
+/**
+ * Image decoding and encoding (sharp). Everything in featvis that touches image
+ * files goes through here: RGB, float32 in [0, 1], HWC.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { tf, type Tensor3D, type Tensor4D } from '../backend/tf.js';
+import { decodeBmp, isBmp } from './bmp.js';
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** HWC RGB, float32 in [0, 1]. */
+  data: Float32Array;
+}
+
+export type ResizeFit = 'cover' | 'fill' | 'contain';
+
+/** Decodes an image file (jpg, png, bmp, webp, gif, tiff) to RGB [0,1], optionally resized. */
+export async function readImage(file: string, size?: [number, number], fit: ResizeFit = 'cover'): Promise<RgbImage> {
+  const bytes = fs.readFileSync(file);
+  if (bytes.length === 0) throw new Error(`${file}: empty file`);
+  let img = isBmp(bytes)
+    ? (() => {
+        const raw = decodeBmp(bytes);
+        return sharp(Buffer.from(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength), { raw: { width: raw.width, height: raw.height, channels: 3 } });
+      })()
+    : sharp(bytes, { failOn: 'error' }).rotate().removeAlpha().toColourspace('srgb');
+  if (size) img = img.resize({ width: size[1], height: size[0], fit, kernel: 'lanczos3' });
+  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new Error(`${file}: expected 3 channels after decoding, got ${info.channels}`);
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i]! / 255;
+  return { width: info.width, height: info.height, data: out };
+}
+
+export function imageToTensor(img: RgbImage): Tensor3D {
+  return tf.tensor3d(img.data, [img.height, img.width, 3]);
+}
+
+/** Reads several images into one NHWC batch of the given size. */
+export async function readImageBatch(files: readonly string[], size: [number, number], fit: ResizeFit = 'cover'): Promise<Tensor4D> {
+  const imgs = await Promise.all(files.map((f) => readImage(f, size, fit)));
+  const [h, w] = size;
+  const buf = new Float32Array(imgs.length * h * w * 3);
+  imgs.forEach((im, i) => buf.set(im.data, i * h * w * 3));
+  return tf.tensor4d(buf, [imgs.length, h, w, 3]);
+}
+
+/** Float [0,1] HWC (tensor or array) → 8-bit RGB bytes. */
+export function toUint8(data: Float32Array | Uint8Array | number[]): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(Number(data[i]) * 255)));
+  return out;
+}
+
+/** Encodes one HWC RGB image in [0,1] as PNG bytes. */
+export async function encodePng(img: Tensor3D | RgbImage): Promise<Buffer> {
+  const { data, height, width } =
+    'data' in img && 'width' in img ? img : { data: await (img as Tensor3D).data(), height: (img as Tensor3D).shape[0], width: (img as Tensor3D).shape[1] };
+  return sharp(Buffer.from(toUint8(data as Float32Array)), { raw: { width, height, channels: 3 } }).png().toBuffer();
+}
+
+/** Writes a file atomically (temp file + rename), creating folders. */
+export function writeFileAtomic(file: string, bytes: Buffer | string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+}
+
+export async function savePng(file: string, img: Tensor3D | RgbImage): Promise<void> {
+  writeFileAtomic(file, await encodePng(img));
+}
+
+/** Splits an NHWC batch into RgbImages (host copy). */
+export async function batchToImages(batch: Tensor4D): Promise<RgbImage[]> {
+  const [n, h, w] = batch.shape;
+  const data = (await batch.data()) as Float32Array;
+  return Array.from({ length: n }, (_, i) => ({ width: w, height: h, data: data.slice(i * h * w * 3, (i + 1) * h * w * 3) }));
+}

@@ -1,0 +1,88 @@
+/**
+ * `loadModel(source)`: one entry point for every model featvis can open.
+ * source: a zoo id (see zoo.ts), a path to a `.tflite`, a TF.js `model.json`
+ * (or its folder), a Keras `.h5` (with a known architecture), or a URL.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { tf } from '../backend/tf.js';
+import { FeatvisError } from './errors.js';
+import { readTfjsArtifacts, isGraphModelArtifacts } from './tfjsFiles.js';
+import { GraphFeatModelTfjs, LayersFeatModel } from './tfjsModel.js';
+import type { FeatModel, Preprocess } from './types.js';
+
+export interface LoadOptions {
+  /** Overrides the preprocessing guessed or stored for the model. */
+  preprocess?: Partial<Preprocess>;
+  /** Class labels (one per output unit). */
+  labels?: string[];
+  /** Display name. */
+  name?: string;
+}
+
+/** Format-specific loaders register here (tflite, keras-h5, zoo…), keyed by a test on the source. */
+export interface ModelLoader {
+  name: string;
+  matches(source: string): boolean;
+  load(source: string, opts: LoadOptions): Promise<FeatModel>;
+}
+
+const loaders: ModelLoader[] = [];
+
+export function registerLoader(loader: ModelLoader): void {
+  loaders.unshift(loader);
+}
+
+const DEFAULT_PREPROCESS: Preprocess = { size: [224, 224], range: [-1, 1], channelOrder: 'RGB' };
+
+/** Reads featvis.json beside a model file: {name, preprocess, labels | labelsFile}. */
+export function readSidecar(modelPath: string): { name?: string; preprocess?: Partial<Preprocess>; labels?: string[] } {
+  const dir = fs.existsSync(modelPath) && fs.statSync(modelPath).isDirectory() ? modelPath : path.dirname(modelPath);
+  const f = path.join(dir, 'featvis.json');
+  if (!fs.existsSync(f)) return {};
+  const j = JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string; preprocess?: Partial<Preprocess>; labels?: string[]; labelsFile?: string };
+  const out: { name?: string; preprocess?: Partial<Preprocess>; labels?: string[] } = {};
+  if (j.name) out.name = j.name;
+  if (j.preprocess) out.preprocess = j.preprocess;
+  if (j.labels) out.labels = j.labels;
+  else if (j.labelsFile) out.labels = fs.readFileSync(path.join(dir, path.basename(j.labelsFile)), 'utf8').split('\n').filter((l) => l.length > 0);
+  return out;
+}
+
+async function loadTfjs(source: string, opts: LoadOptions): Promise<FeatModel> {
+  const side = /^https?:/.test(source) ? {} : readSidecar(source);
+  const artifacts = await readTfjsArtifacts(source);
+  const preprocess: Preprocess = { ...DEFAULT_PREPROCESS, ...side.preprocess, ...opts.preprocess };
+  const name = opts.name ?? side.name ?? path.basename(path.extname(source) ? path.dirname(source) : source);
+  const labels = opts.labels ?? side.labels;
+  const common = { name, preprocess, ...(labels ? { labels } : {}) };
+  try {
+    if (isGraphModelArtifacts(artifacts)) {
+      return new GraphFeatModelTfjs(await tf.loadGraphModel(tf.io.fromMemory(artifacts)), common);
+    }
+    const m = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    const inShape = m.inputs[0]?.shape;
+    if (!opts.preprocess?.size && !side.preprocess?.size && inShape && inShape[1] && inShape[2]) {
+      preprocess.size = [inShape[1], inShape[2]];
+    }
+    return new LayersFeatModel(m, common);
+  } catch (err) {
+    if (err instanceof FeatvisError) throw err;
+    throw new FeatvisError(`could not build the TF.js model from ${source}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+registerLoader({
+  name: 'tfjs',
+  matches: (s) => s.endsWith('.json') || (fs.existsSync(s) && fs.statSync(s).isDirectory() && fs.existsSync(path.join(s, 'model.json'))),
+  load: loadTfjs,
+});
+
+export async function loadModel(source: string, opts: LoadOptions = {}): Promise<FeatModel> {
+  const loader = loaders.find((l) => l.matches(source));
+  if (!loader) {
+    if (!/^https?:/.test(source) && !fs.existsSync(source)) throw new FeatvisError(`model not found: '${source}' is neither a file, a folder nor a known model id`);
+    throw new FeatvisError(`unsupported model format: ${source} (supported: TF.js model.json, .tflite, Keras .h5 of a known architecture, zoo ids)`);
+  }
+  return loader.load(source, opts);
+}

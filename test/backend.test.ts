@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { tf, backendInfo } from '../src/backend/tf.js';
+
+test('native TensorFlow backend is in use (unless FEATVIS_BACKEND=cpu)', () => {
+  const info = backendInfo();
+  if (process.env.FEATVIS_BACKEND === 'cpu') {
+    assert.equal(info.native, false);
+    return;
+  }
+  assert.equal(info.native, true, `fell back to pure JS: ${info.fallbackReason}`);
+  assert.equal(info.backend, 'tensorflow');
+  assert.match(info.tfVersion ?? '', /^2\./);
+});
+
+test('gradients of depthwise and regular convolutions agree with finite differences', () => {
+  const x = tf.randomNormal([1, 6, 6, 2], 0, 1, 'float32', 1);
+  const dw = tf.randomNormal([3, 3, 2, 1], 0, 1, 'float32', 2);
+  const w = tf.randomNormal([1, 1, 2, 3], 0, 1, 'float32', 3);
+  const f = (t: typeof x) => tf.conv2d(tf.depthwiseConv2d(t, dw, 1, 'same'), w, 1, 'same').square().sum();
+  const g = tf.grad(f)(x);
+  const eps = 1e-2;
+  const idx = 17;
+  const e = tf.oneHot([idx], 72).reshape([1, 6, 6, 2]).mul(eps);
+  const num = (f(x.add(e) as typeof x).dataSync()[0]! - f(x.sub(e) as typeof x).dataSync()[0]!) / (2 * eps);
+  const ana = g.dataSync()[idx]!;
+  assert.ok(Math.abs(num - ana) <= 1e-2 * Math.max(1, Math.abs(ana)), `numeric ${num} vs analytic ${ana}`);
+});
