@@ -1,0 +1,59 @@
+/**
+ * Differentiable bilinear resampling of a batch under per-image affine maps
+ * (rotation, scale, translation) built from gathers, which tfjs can
+ * differentiate on every backend. Out-of-range samples are clamped to the edge.
+ */
+import { tf, type Tensor4D } from '../backend/tf.js';
+
+export interface Affine {
+  /** Rotation in radians. */
+  angle: number;
+  /** Scale factor (> 1 zooms in). */
+  scale: number;
+  /** Translation in output pixels. */
+  dx: number;
+  dy: number;
+}
+
+/** Resamples `images` [N,H,W,C]; item i uses maps[i]. Output has the same size. */
+export function affineSample(images: Tensor4D, maps: readonly Affine[]): Tensor4D {
+  const [n, h, w, c] = images.shape;
+  if (maps.length !== n) throw new Error(`affineSample: ${maps.length} maps for ${n} images`);
+  const count = h * w;
+  const cy = (h - 1) / 2;
+  const cx = (w - 1) / 2;
+  // Per-image inverse map (output → source), uploaded as 6 numbers per image:
+  // everything per pixel is computed on the device.
+  const coef = new Float32Array(n * 6);
+  maps.forEach((m, b) => {
+    const cos = Math.cos(m.angle) / m.scale;
+    const sin = Math.sin(m.angle) / m.scale;
+    // sx = cos·(x−cx−dx) + sin·(y−cy−dy) + cx ;  sy = −sin·(x−cx−dx) + cos·(y−cy−dy) + cy
+    coef.set([cos, sin, cx - cos * m.dx - sin * m.dy, -sin, cos, cy + sin * m.dx - cos * m.dy], b * 6);
+  });
+  return tf.tidy(() => {
+    const k = tf.tensor2d(coef, [n, 6]);
+    const col = (j: number) => tf.slice(k, [0, j], [n, 1]);
+    const xs = tf.tile(tf.sub(tf.range(0, w, 1, 'float32'), cx).reshape([1, w]), [h, 1]).reshape([1, count]);
+    const ys = tf.tile(tf.sub(tf.range(0, h, 1, 'float32'), cy).reshape([h, 1]), [1, w]).reshape([1, count]);
+    const sx = tf.clipByValue(tf.add(tf.add(tf.mul(col(0), xs), tf.mul(col(1), ys)), col(2)), 0, w - 1); // [n, count]
+    const sy = tf.clipByValue(tf.add(tf.add(tf.mul(col(3), xs), tf.mul(col(4), ys)), col(5)), 0, h - 1);
+    const x0 = tf.minimum(tf.floor(sx), Math.max(w - 2, 0));
+    const y0 = tf.minimum(tf.floor(sy), Math.max(h - 2, 0));
+    const fx = tf.sub(sx, x0);
+    const fy = tf.sub(sy, y0);
+    const x1 = tf.minimum(tf.add(x0, 1), w - 1);
+    const y1 = tf.minimum(tf.add(y0, 1), h - 1);
+    const base = tf.mul(tf.range(0, n, 1, 'float32').reshape([n, 1]), count);
+    const at = (yy: typeof x0, xx: typeof x0) => tf.cast(tf.add(base, tf.add(tf.mul(yy, w), xx)), 'int32').reshape([-1]);
+    const flat = tf.reshape(images, [n * count, c]);
+    const wt = (t: typeof x0) => t.reshape([-1, 1]);
+    const out = tf.addN([
+      tf.mul(tf.gather(flat, at(y0, x0)), wt(tf.mul(tf.sub(1, fx), tf.sub(1, fy)))),
+      tf.mul(tf.gather(flat, at(y0, x1)), wt(tf.mul(fx, tf.sub(1, fy)))),
+      tf.mul(tf.gather(flat, at(y1, x0)), wt(tf.mul(tf.sub(1, fx), fy))),
+      tf.mul(tf.gather(flat, at(y1, x1)), wt(tf.mul(fx, fy))),
+    ]);
+    return tf.reshape(out, [n, h, w, c]) as Tensor4D;
+  });
+}

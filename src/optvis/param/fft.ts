@@ -1,0 +1,86 @@
+/**
+ * Fourier parameterisation with 1/f scaling (Mordvintsev et al., 2018): the
+ * variables are the real and imaginary parts of a half spectrum per image and
+ * channel, scaled so every frequency band starts with similar energy; the image
+ * is the real inverse DFT. The inverse DFT is written as matrix products with
+ * fixed cos/sin bases, so it is differentiable on every tfjs backend (tfjs has
+ * no FFT gradients) and runs as a few GEMMs.
+ *
+ *   x[h,w] = Σ_u Σ_v s(u,v) (A[u,v] cos θ − B[u,v] sin θ),  θ = 2π(uh/H + vw/W)
+ *         = Ch·A'·Cwᵀ − Sh·A'·Swᵀ − Sh·B'·Cwᵀ − Ch·B'·Swᵀ
+ */
+import { tf, type Tensor2D, type Tensor4D, type Variable } from '../../backend/tf.js';
+import { Rng } from '../rng.js';
+import { decorrelatedToRgb, toUnitRange } from './color.js';
+import type { ImageParam, ParamOptions } from './types.js';
+
+export interface FftOptions extends ParamOptions {
+  /** Exponent of the 1/f scaling (1 = pink noise prior). */
+  decayPower?: number;
+}
+
+function basis(n: number, freqs: number, fn: (a: number) => number): Float32Array {
+  const out = new Float32Array(n * freqs);
+  for (let i = 0; i < n; i++) for (let u = 0; u < freqs; u++) out[i * freqs + u] = fn((2 * Math.PI * u * i) / n);
+  return out;
+}
+
+export function fftParam(opts: FftOptions): ImageParam {
+  const { batch, height: H, width: W } = opts;
+  const Wf = Math.floor(W / 2) + 1;
+  const decay = opts.decayPower ?? 1;
+  const rng = new Rng(opts.seed);
+  const std = opts.initStd ?? 0.01;
+  const shape: [number, number, number, number] = [batch, 3, H, Wf];
+  const n = batch * 3 * H * Wf;
+  const re: Variable = tf.variable(tf.tensor4d(rng.normalArray(n, std), shape));
+  const im: Variable = tf.variable(tf.tensor4d(rng.normalArray(n, std), shape));
+  // Frequency scaling s(u,v) = 1 / max(f, 1/max(H,W))^decay, times √(HW) so the
+  // image's scale does not depend on its size.
+  const scaleArr = new Float32Array(H * Wf);
+  for (let u = 0; u < H; u++) {
+    const fy = Math.min(u, H - u) / H;
+    for (let v = 0; v < Wf; v++) {
+      const fx = v / W;
+      const f = Math.max(Math.hypot(fx, fy), 1 / Math.max(H, W));
+      scaleArr[u * Wf + v] = 1 / Math.pow(f, decay);
+    }
+  }
+  // Normalise so the mean scale is ~1/√(HW)·const: keeps the initial image std near initStd·8.
+  const scale = tf.keep(tf.tensor2d(scaleArr, [H, Wf]).div(Math.sqrt(H * W)));
+  const ch = tf.keep(tf.tensor2d(basis(H, H, Math.cos), [H, H]));
+  const sh = tf.keep(tf.tensor2d(basis(H, H, Math.sin), [H, H]));
+  const cw = tf.keep(tf.tensor2d(basis(W, Wf, Math.cos), [W, Wf]));
+  const sw = tf.keep(tf.tensor2d(basis(W, Wf, Math.sin), [W, Wf]));
+  // For v in (0, W/2) each coefficient stands for itself and its conjugate twin.
+  const twin = new Float32Array(Wf).map((_, v) => (v === 0 || (W % 2 === 0 && v === W / 2) ? 1 : 2));
+  const twinT = tf.keep(tf.tensor1d(twin));
+
+  const toImage = (): Tensor4D =>
+    tf.tidy(() => {
+      const s = tf.mul(scale, twinT);
+      const a = tf.reshape(tf.mul(re, s), [batch * 3, H, Wf]);
+      const b = tf.reshape(tf.mul(im, s), [batch * 3, H, Wf]);
+      const left = (m: Tensor2D, x: typeof a) => tf.reshape(tf.matMul(m, tf.reshape(tf.transpose(x, [1, 0, 2]), [H, -1])), [H, batch * 3, Wf]);
+      // Ch·A, Sh·A, Ch·B, Sh·B over the H axis: [H, B*3, Wf]
+      const chA = left(ch, a);
+      const shA = left(sh, a);
+      const chB = left(ch, b);
+      const shB = left(sh, b);
+      const right = (x: typeof chA, m: Tensor2D) => tf.reshape(tf.matMul(tf.reshape(x, [-1, Wf]), m, false, true), [H, batch * 3, W]);
+      const img = tf.sub(tf.sub(right(chA, cw), right(shA, sw)), tf.add(right(shB, cw), right(chB, sw))); // [H, B*3, W]
+      const nhwc = tf.transpose(tf.reshape(img, [H, batch, 3, W]), [1, 0, 3, 2]) as Tensor4D;
+      return toUnitRange(opts.decorrelate === false ? nhwc : decorrelatedToRgb(nhwc));
+    });
+
+  return {
+    kind: opts.decorrelate === false ? 'fft' : 'fft+decorrelated',
+    batch,
+    height: H,
+    width: W,
+    variables: [re, im],
+    pixels: null,
+    toImage,
+    dispose: () => tf.dispose([re, im, scale, ch, sh, cw, sw, twinT]),
+  };
+}

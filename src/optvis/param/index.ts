@@ -1,0 +1,23 @@
+import { FeatvisError } from '../../models/errors.js';
+import { fftParam } from './fft.js';
+import { pixelParam } from './pixel.js';
+import type { ImageParam, ParamOptions } from './types.js';
+
+export type ParamKind = 'pixel' | 'fft';
+export type { ImageParam, ParamOptions } from './types.js';
+export { fftParam } from './fft.js';
+export { pixelParam } from './pixel.js';
+
+export function createParam(kind: ParamKind, opts: ParamOptions): ImageParam {
+  if (!(opts.batch >= 1 && opts.height >= 8 && opts.width >= 8)) {
+    throw new FeatvisError(`bad image size ${opts.width}×${opts.height} (batch ${opts.batch}): at least 8×8 px`);
+  }
+  switch (kind) {
+    case 'pixel':
+      return pixelParam(opts);
+    case 'fft':
+      return fftParam(opts);
+    default:
+      throw new FeatvisError(`unknown parameterisation '${String(kind)}' (use pixel or fft)`);
+  }
+}

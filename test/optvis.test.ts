@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { tf, type Tensor4D } from '../src/backend/tf.js';
+import type { FeatModel } from '../src/models/types.js';
+import { channel, channels } from '../src/optvis/objectives.js';
+import { parseChannelList, parseObjective } from '../src/optvis/objectiveParse.js';
+import { createParam } from '../src/optvis/param/index.js';
+import { render, scoreImages } from '../src/optvis/render.js';
+import { STANDARD_TRANSFORMS } from '../src/optvis/transforms.js';
+import { deepDream } from '../src/optvis/dream.js';
+import { layer } from '../src/optvis/objectives.js';
+import { tinyMobilenet } from './helpers/models.js';
+import { skipWithoutShared } from './helpers/python.js';
+
+const skip = skipWithoutShared();
+let model: FeatModel;
+before(async () => {
+  if (!skip) model = await tinyMobilenet();
+});
+
+const LAYER = 'conv_pw_5_relu';
+
+test('batched AM raises every channel far above its starting activation', { skip }, async () => {
+  const chs = [0, 3, 17, 42];
+  const param = createParam('fft', { batch: chs.length, height: 96, width: 96, seed: 3 });
+  const obj = channels(LAYER, chs);
+  const start = tf.tidy(() => scoreImages(model, obj, param.toImage()));
+  const r = await render(model, obj, param, { steps: 48, learningRate: 0.05, transforms: STANDARD_TRANSFORMS, seed: 3 });
+  chs.forEach((c, i) => {
+    assert.ok(r.activations[i]! > start[i]! + 1, `channel ${c}: ${start[i]} → ${r.activations[i]}`);
+  });
+  // Item i really optimised its own channel: its channel is higher on its own image than on the others'.
+  const own = tf.tidy(() => scoreImages(model, obj, r.images));
+  const shuffled = tf.tidy(() => scoreImages(model, obj, tf.reverse(r.images, 0) as Tensor4D));
+  assert.ok(own.reduce((a, b) => a + b) > shuffled.reduce((a, b) => a + b), 'images are specific to their channel');
+  r.images.dispose();
+  param.dispose();
+});
+
+test('same seed gives the same image; another seed another image', { skip }, async () => {
+  const run = async (seed: number) => {
+    const p = createParam('pixel', { batch: 1, height: 48, width: 48, seed, decorrelate: true });
+    const r = await render(model, channel(LAYER, 5), p, { steps: 12, transforms: STANDARD_TRANSFORMS, seed });
+    const data = await r.images.data();
+    r.images.dispose();
+    p.dispose();
+    return data;
+  };
+  const a = await run(7);
+  const b = await run(7);
+  const c = await run(8);
+  assert.deepEqual(a, b);
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - c[i]!));
+  assert.ok(diff > 0.01, `different seeds should differ (max diff ${diff})`);
+});
+
+test('tensor count stays flat over 500 steps', { skip }, async () => {
+  const p = createParam('pixel', { batch: 2, height: 32, width: 32, seed: 1 });
+  const counts: number[] = [];
+  const before = tf.memory().numTensors;
+  const r = await render(model, channels('conv_pw_2_relu', [1, 2]), p, {
+    steps: 500,
+    transforms: STANDARD_TRANSFORMS,
+    regularizers: { tv: 0.1, l2: 0.1, decay: 0.001, blurEvery: 4, blurSigma: 0.5, clipNormPct: 5, clipContribPct: 5 },
+    reportEvery: 50,
+    onStep: () => counts.push(tf.memory().numTensors),
+  });
+  assert.equal(counts.length, 10);
+  assert.ok(counts.every((c) => c === counts[0]), `numTensors per report: ${counts.join(',')}`);
+  r.images.dispose();
+  assert.equal(tf.memory().numTensors, before, 'render leaves nothing behind but its result');
+  p.dispose();
+});
+
+test('NaN during optimisation is stopped and reported with the step', { skip }, async () => {
+  const p = createParam('pixel', { batch: 1, height: 32, width: 32, seed: 1 });
+  await assert.rejects(
+    render(model, channel(LAYER, 0).times(Number.NaN), p, { steps: 30, reportEvery: 5 }),
+    /NaN\/Inf\) by step 5/,
+  );
+  p.dispose();
+});
+
+test('bad input: unknown layer lists close names, channel out of range gives the valid range', { skip }, async () => {
+  const p = createParam('pixel', { batch: 1, height: 32, width: 32, seed: 1 });
+  await assert.rejects(render(model, channel('conv_pw_5_rel', 0), p, { steps: 1 }), /unknown layer 'conv_pw_5_rel'.*conv_pw_5_relu/s);
+  const c = model.layers.find((l) => l.name === LAYER)!.shape.at(-1)!;
+  await assert.rejects(render(model, channel(LAYER, c), p, { steps: 1 }), new RegExp(`valid channels are 0–${c - 1}`));
+  await assert.rejects(render(model, channel(LAYER, 0), p, { steps: 0 }), /steps must be a positive integer/);
+  p.dispose();
+});
+
+test('objective expressions parse into the same scores as the API', { skip }, () => {
+  const x = tf.randomUniform([2, 64, 64, 3], 0, 1, 'float32', 5) as Tensor4D;
+  const parsed = parseObjective(`${LAYER}:3 - 0.5*${LAYER}:7 + 2*conv_pw_3_relu:1@2,3`);
+  const parts = [channel(LAYER, 3), channel(LAYER, 7)];
+  const acts = model.activations(x, [LAYER, 'conv_pw_3_relu']);
+  const a = parsed.score(acts, 2).arraySync();
+  const b3 = parts[0]!.score(acts, 2).arraySync();
+  const b7 = parts[1]!.score(acts, 2).arraySync();
+  const n = (acts['conv_pw_3_relu']!.slice([0, 3, 2, 1], [-1, 1, 1, 1]).reshape([-1]).arraySync()) as number[];
+  for (let i = 0; i < 2; i++) assert.ok(Math.abs(a[i]! - (b3[i]! - 0.5 * b7[i]! + 2 * n[i]!)) < 1e-4);
+  tf.dispose([x, ...Object.values(acts)]);
+  assert.deepEqual(parseChannelList('0-3,7,9-10'), [0, 1, 2, 3, 7, 9, 10]);
+  assert.throws(() => parseChannelList('5-2'), /bad channel range/);
+  assert.throws(() => parseObjective('mixed6:'), /cannot parse objective term/);
+});
+
+test('DeepDream raises the layer objective on a real photo', { skip }, async () => {
+  const { readImageBatch } = await import('../src/data/image.js');
+  const { sharedDir } = await import('./helpers/python.js');
+  const photo = await readImageBatch([`${sharedDir}/images/coral_samples/owl.jpg`], [128, 128]);
+  const r = await deepDream(model, layer('conv_pw_4_relu'), photo, { octaves: 2, stepsPerOctave: 5, stepSize: 0.02, seed: 1 });
+  assert.ok(r.after > r.before * 1.2, `dream objective ${r.before} → ${r.after}`);
+  assert.deepEqual(r.image.shape, photo.shape);
+  tf.dispose([r.image, photo]);
+});
