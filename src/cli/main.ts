@@ -1,9 +1,60 @@
+/** featvis command line: a thin shell over src (see --help). */
+import { FeatvisError } from '../models/errors.js';
+import { runAm, AM_HELP } from './am.js';
 import { doctorReport } from './doctor.js';
+import { runDream, DREAM_HELP } from './dream.js';
+import { runLayers } from './layers.js';
+import '../models/registry.js';
 
-const [cmd] = process.argv.slice(2);
-if (cmd === 'doctor') {
-  for (const [k, v] of Object.entries(doctorReport())) console.log(`${k.padEnd(16)} ${v}`);
-} else {
-  console.error('usage: featvis doctor');
-  process.exit(2);
+const HELP = `featvis — what do the channels of a CNN respond to?
+
+  featvis am      activation maximisation for channels of a layer
+  featvis dream   DeepDream on a photo
+  featvis layers  list a model's layers and shapes
+  featvis doctor  backend, TensorFlow version, threads
+  Run \`featvis <command> --help\` for options.
+`;
+
+type Command = (argv: readonly string[]) => Promise<void>;
+
+const commands: Record<string, Command> = {
+  am: runAm,
+  dream: runDream,
+  layers: runLayers,
+  doctor: async () => {
+    for (const [k, v] of Object.entries(doctorReport())) console.log(`${k.padEnd(16)} ${v}`);
+  },
+};
+
+export function registerCommand(name: string, fn: Command): void {
+  commands[name] = fn;
 }
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(HELP);
+    return cmd ? 0 : 2;
+  }
+  const fn = commands[cmd];
+  if (!fn) {
+    console.error(`featvis: unknown command '${cmd}'.\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    await fn(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof FeatvisError) {
+      console.error(`featvis ${cmd}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+void AM_HELP;
+void DREAM_HELP;
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

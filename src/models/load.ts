@@ -53,7 +53,7 @@ async function loadTfjs(source: string, opts: LoadOptions): Promise<FeatModel> {
   const side = /^https?:/.test(source) ? {} : readSidecar(source);
   const artifacts = await readTfjsArtifacts(source);
   const preprocess: Preprocess = { ...DEFAULT_PREPROCESS, ...side.preprocess, ...opts.preprocess };
-  const name = opts.name ?? side.name ?? path.basename(path.extname(source) ? path.dirname(source) : source);
+  const name = opts.name ?? side.name ?? path.basename(source.endsWith('.json') ? path.dirname(source) : source.replace(/\/+$/, ''));
   const labels = opts.labels ?? side.labels;
   const common = { name, preprocess, ...(labels ? { labels } : {}) };
   try {

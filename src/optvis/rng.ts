@@ -3,6 +3,15 @@
  * transforms), so the same seed gives the same image. sfc32 seeded via
  * splitmix32; `normal` uses Box–Muller.
  */
+/** Normal noise for a batch: item i drawn from its own seed when `seed` is a list. */
+export function batchNormal(seed: number | readonly number[], batch: number, perItem: number, std: number): Float32Array {
+  if (typeof seed === 'number') return new Rng(seed).normalArray(batch * perItem, std);
+  if (seed.length !== batch) throw new Error(`${seed.length} seeds for a batch of ${batch}`);
+  const out = new Float32Array(batch * perItem);
+  seed.forEach((s, i) => out.set(new Rng(s).normalArray(perItem, std), i * perItem));
+  return out;
+}
+
 export class Rng {
   private a: number;
   private b: number;

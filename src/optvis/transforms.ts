@@ -48,8 +48,8 @@ export function isIdentity(spec: TransformSpec): boolean {
   return !spec.pad && !spec.jitter && !(spec.scales?.some((s) => s !== 1)) && !(spec.rotateDegrees?.some((r) => r !== 0));
 }
 
-/** Applies `spec` to a batch with fresh random parameters drawn from `rng`. */
-export function applyTransforms(images: Tensor4D, spec: TransformSpec, rng: Rng): Tensor4D {
+/** Applies `spec` to a batch with fresh random parameters: item i draws from rngs[i] (or all from one Rng). */
+export function applyTransforms(images: Tensor4D, spec: TransformSpec, rngs: Rng | readonly Rng[]): Tensor4D {
   if (isIdentity(spec)) return images;
   return tf.tidy(() => {
     let x = images;
@@ -62,6 +62,7 @@ export function applyTransforms(images: Tensor4D, spec: TransformSpec, rng: Rng)
     const maps: Affine[] = [];
     let any = false;
     for (let i = 0; i < n; i++) {
+      const rng = Array.isArray(rngs) ? (rngs as readonly Rng[])[i]! : (rngs as Rng);
       const j = spec.jitter ?? 0;
       const m: Affine = {
         dx: j ? rng.int(-j, j) : 0,

@@ -10,7 +10,7 @@
  *         = Ch·A'·Cwᵀ − Sh·A'·Swᵀ − Sh·B'·Cwᵀ − Ch·B'·Swᵀ
  */
 import { tf, type Tensor2D, type Tensor4D, type Variable } from '../../backend/tf.js';
-import { Rng } from '../rng.js';
+import { batchNormal } from '../rng.js';
 import { decorrelatedToRgb, toUnitRange } from './color.js';
 import type { ImageParam, ParamOptions } from './types.js';
 
@@ -29,12 +29,19 @@ export function fftParam(opts: FftOptions): ImageParam {
   const { batch, height: H, width: W } = opts;
   const Wf = Math.floor(W / 2) + 1;
   const decay = opts.decayPower ?? 1;
-  const rng = new Rng(opts.seed);
   const std = opts.initStd ?? 0.01;
   const shape: [number, number, number, number] = [batch, 3, H, Wf];
-  const n = batch * 3 * H * Wf;
-  const re: Variable = tf.variable(tf.tensor4d(rng.normalArray(n, std), shape));
-  const im: Variable = tf.variable(tf.tensor4d(rng.normalArray(n, std), shape));
+  // Real and imaginary parts drawn together per image: [re | im] per item.
+  const both = batchNormal(opts.seed, batch, 2 * 3 * H * Wf, std);
+  const per = 3 * H * Wf;
+  const reArr = new Float32Array(batch * per);
+  const imArr = new Float32Array(batch * per);
+  for (let b = 0; b < batch; b++) {
+    reArr.set(both.subarray(2 * b * per, (2 * b + 1) * per), b * per);
+    imArr.set(both.subarray((2 * b + 1) * per, (2 * b + 2) * per), b * per);
+  }
+  const re: Variable = tf.variable(tf.tensor4d(reArr, shape));
+  const im: Variable = tf.variable(tf.tensor4d(imArr, shape));
   // Frequency scaling s(u,v) = 1 / max(f, 1/max(H,W))^decay, times √(HW) so the
   // image's scale does not depend on its size.
   const scaleArr = new Float32Array(H * Wf);

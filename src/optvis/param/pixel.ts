@@ -1,13 +1,12 @@
 /** Pixel parameterisation: one variable per pixel and channel, image = sigmoid(colour(x)). */
 import { tf, type Tensor4D, type Variable } from '../../backend/tf.js';
-import { Rng } from '../rng.js';
+import { batchNormal } from '../rng.js';
 import { decorrelatedToRgb, toUnitRange } from './color.js';
 import type { ImageParam, ParamOptions } from './types.js';
 
 export function pixelParam(opts: ParamOptions): ImageParam {
   const { batch, height, width } = opts;
-  const rng = new Rng(opts.seed);
-  const init = rng.normalArray(batch * height * width * 3, opts.initStd ?? 0.1);
+  const init = batchNormal(opts.seed, batch, height * width * 3, opts.initStd ?? 0.1);
   const v: Variable = tf.variable(tf.tensor4d(init, [batch, height, width, 3]), true, undefined, 'float32');
   return {
     kind: opts.decorrelate ? 'pixel+decorrelated' : 'pixel',

@@ -26,5 +26,6 @@ export interface ParamOptions {
   initStd?: number;
   /** Decorrelate colours with ImageNet's colour correlation (Olah et al. 2017). */
   decorrelate?: boolean;
-  seed: number;
+  /** One seed for the batch, or one per image (an image then does not depend on its batch-mates). */
+  seed: number | readonly number[];
 }

@@ -1,0 +1,2 @@
+/** Imports every model loader so `loadModel` knows all formats. Import this once at an entry point. */
+import './load.js';
