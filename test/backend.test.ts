@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { tf, backendInfo } from '../src/backend/tf.js';
+import { tf, backendInfo, type Tensor4D } from '../src/backend/tf.js';
 
 test('native TensorFlow backend is in use (unless FEATVIS_BACKEND=cpu)', () => {
   const info = backendInfo();
@@ -14,15 +14,15 @@ test('native TensorFlow backend is in use (unless FEATVIS_BACKEND=cpu)', () => {
 });
 
 test('gradients of depthwise and regular convolutions agree with finite differences', () => {
-  const x = tf.randomNormal([1, 6, 6, 2], 0, 1, 'float32', 1);
-  const dw = tf.randomNormal([3, 3, 2, 1], 0, 1, 'float32', 2);
-  const w = tf.randomNormal([1, 1, 2, 3], 0, 1, 'float32', 3);
-  const f = (t: typeof x) => tf.conv2d(tf.depthwiseConv2d(t, dw, 1, 'same'), w, 1, 'same').square().sum();
-  const g = tf.grad(f)(x);
+  const x = tf.randomNormal([1, 6, 6, 2], 0, 1, 'float32', 1) as Tensor4D;
+  const dw = tf.randomNormal([3, 3, 2, 1], 0, 1, 'float32', 2) as Tensor4D;
+  const w = tf.randomNormal([1, 1, 2, 3], 0, 1, 'float32', 3) as Tensor4D;
+  const f = (t: Tensor4D) => tf.conv2d(tf.depthwiseConv2d(t, dw, 1, 'same'), w, 1, 'same').square().sum();
+  const g = tf.grad((t) => f(t as Tensor4D))(x);
   const eps = 1e-2;
   const idx = 17;
   const e = tf.oneHot([idx], 72).reshape([1, 6, 6, 2]).mul(eps);
-  const num = (f(x.add(e) as typeof x).dataSync()[0]! - f(x.sub(e) as typeof x).dataSync()[0]!) / (2 * eps);
+  const num = (f(x.add(e) as Tensor4D).dataSync()[0]! - f(x.sub(e) as Tensor4D).dataSync()[0]!) / (2 * eps);
   const ana = g.dataSync()[idx]!;
   assert.ok(Math.abs(num - ana) <= 1e-2 * Math.max(1, Math.abs(ana)), `numeric ${num} vs analytic ${ana}`);
 });

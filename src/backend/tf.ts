@@ -9,6 +9,8 @@
 import { createRequire } from 'node:module';
 
 export type Tf = typeof import('@tensorflow/tfjs');
+export type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
+export type WeightsManifestEntry = import('@tensorflow/tfjs').io.WeightsManifestEntry;
 export type {
   Tensor,
   Tensor1D,

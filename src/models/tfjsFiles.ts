@@ -5,12 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from '../backend/tf.js';
+import type { ModelArtifacts as TfModelArtifacts, WeightsManifestEntry } from '../backend/tf.js';
 import { FeatvisError } from './errors.js';
 import { ensureCached } from '../io/cache.js';
 import crypto from 'node:crypto';
 
-type ModelArtifacts = Parameters<typeof tf.io.fromMemory>[0] & { format?: string };
+type ModelArtifacts = TfModelArtifacts;
 
 interface ModelJson {
   format?: string;
@@ -85,7 +85,7 @@ export async function readTfjsArtifacts(source: string): Promise<ModelArtifacts>
   }
   const artifacts: ModelArtifacts = {
     modelTopology: j.modelTopology as ModelArtifacts['modelTopology'],
-    weightSpecs: specs as ModelArtifacts['weightSpecs'],
+    weightSpecs: specs as WeightsManifestEntry[],
     weightData,
   };
   if (j.format) artifacts.format = j.format;
