@@ -10,6 +10,7 @@ import { FeatvisError } from './errors.js';
 import { readTfjsArtifacts, isGraphModelArtifacts } from './tfjsFiles.js';
 import { GraphFeatModelTfjs, LayersFeatModel } from './tfjsModel.js';
 import type { FeatModel, Preprocess } from './types.js';
+import { zooLoaders } from './zoo.js';
 
 export interface LoadOptions {
   /** Overrides the preprocessing guessed or stored for the model. */
@@ -77,6 +78,11 @@ registerLoader({
   matches: (s) => s.endsWith('.json') || (fs.existsSync(s) && fs.statSync(s).isDirectory() && fs.existsSync(path.join(s, 'model.json'))),
   load: loadTfjs,
 });
+
+// Zoo ids ('inceptionv3', …) and Keras .h5 files. zoo.ts imports this module
+// too, so it hands over its loaders through a function instead of registering
+// itself at import time.
+for (const l of zooLoaders()) registerLoader(l);
 
 export async function loadModel(source: string, opts: LoadOptions = {}): Promise<FeatModel> {
   const loader = loaders.find((l) => l.matches(source));

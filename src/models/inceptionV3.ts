@@ -1,0 +1,390 @@
+/**
+ * Keras applications InceptionV3 (Szegedy et al. 2016), rebuilt layer by layer
+ * with Keras' own layer names so objectives read like the Keras model:
+ * `conv2d_N` / `batch_normalization_N` / `activation_N` (conv → BN → ReLU),
+ * `max_pooling2d_N`, `average_pooling2d_N`, `mixed0`…`mixed10` (+ `mixed9_0`,
+ * `mixed9_1`, `concatenate`, `concatenate_1`), `avg_pool`, `predictions`.
+ *
+ * Numbering: `naming: 'keras'` (default) is what current Keras (tf.keras 2.x,
+ * Keras 3) gives a fresh model: `conv2d`, `conv2d_1`, … `conv2d_93`.
+ * `naming: 'keras2'` is Keras 2.0's one-based numbering, as stored in the
+ * official weights file: `conv2d_1` … `conv2d_94`. `mixedN`, `avg_pool` and
+ * `predictions` are the same in both.
+ *
+ * Semantics match Keras exactly: convolutions without bias, 'valid'/'same'
+ * padding as in keras/applications/inception_v3.py (TF padding rules), BatchNorm
+ * in inference mode with scale=False and epsilon 1e-3, max pooling 3×3/2 'valid',
+ * branch average pooling 3×3/1 'same' (padding excluded from the mean),
+ * `predictions` = softmax(dense). The pre-softmax logits are addressable as the
+ * hidden layer `logits` (not listed in `layers`).
+ *
+ * Preprocessing is Keras' 'tf' mode (x/127.5 − 1 on 0–255 RGB), i.e. range
+ * [-1, 1], RGB; default size 299×299. The network is fully convolutional up to
+ * `avg_pool`, so any input ≥ 75×75 works.
+ */
+import path from 'node:path';
+import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../backend/tf.js';
+import { FeatvisError } from './errors.js';
+import { GraphFeatModel, INPUT, type GraphNode } from './graph.js';
+import { mapKerasWeights, readKerasWeightsFile, type KerasLayerSpec, type KerasWeights, type KerasWeightsFile } from './kerasH5.js';
+import type { Preprocess } from './types.js';
+
+export type KerasNaming = 'keras' | 'keras2';
+
+export interface InceptionV3Options {
+  /** Include `avg_pool` + `predictions` (default: true). */
+  includeTop?: boolean;
+  /** Output classes of `predictions` (default 1000). */
+  classes?: number;
+  /** Layer numbering (default 'keras': zero-based like current Keras). */
+  naming?: KerasNaming;
+  /** Display name (default 'inceptionv3'). */
+  name?: string;
+  labels?: string[];
+  preprocess?: Partial<Preprocess>;
+}
+
+export const INCEPTION_V3_PREPROCESS: Preprocess = { size: [299, 299], range: [-1, 1], channelOrder: 'RGB' };
+/** Smallest input size Keras accepts for InceptionV3. */
+export const INCEPTION_V3_MIN_SIZE = 75;
+const BN_EPSILON = 1e-3;
+
+type Padding = 'same' | 'valid';
+
+/** One Keras layer: name, inputs, weight spec, and how to run it given its weights. */
+interface LayerDef {
+  name: string;
+  kind: string;
+  inputs: string[];
+  /** The Keras layer holding this node's weights, when not `name` (the logits are Keras' 'predictions' Dense). */
+  weightLayer?: string;
+  weights: KerasLayerSpec['weights'];
+  /** Builds the node's forward function from the loaded weights (same order as `weights`). */
+  make(weights: Float32Array[]): { run: (xs: Tensor[]) => Tensor; tensors: Tensor[] };
+}
+
+/** Keras' auto-naming: per-class counters, zero- or one-based. */
+class Names {
+  private readonly counters = new Map<string, number>();
+  constructor(private readonly naming: KerasNaming) {}
+  next(base: string): string {
+    const i = this.counters.get(base) ?? 0;
+    this.counters.set(base, i + 1);
+    if (this.naming === 'keras2') return `${base}_${i + 1}`;
+    return i === 0 ? base : `${base}_${i}`;
+  }
+}
+
+class Builder {
+  readonly defs: LayerDef[] = [];
+  private readonly names: Names;
+  private readonly channels = new Map<string, number>([[INPUT, 3]]);
+
+  constructor(naming: KerasNaming) {
+    this.names = new Names(naming);
+  }
+
+  private add(def: LayerDef, channels: number): string {
+    this.defs.push(def);
+    this.channels.set(def.name, channels);
+    return def.name;
+  }
+
+  private ch(x: string): number {
+    return this.channels.get(x)!;
+  }
+
+  /** keras.applications.inception_v3.conv2d_bn: Conv2D(no bias) → BatchNormalization(scale=False) → ReLU. */
+  convBn(x: string, filters: number, kh: number, kw: number, padding: Padding = 'same', strides: 1 | 2 = 1): string {
+    const cin = this.ch(x);
+    const conv = this.add(
+      {
+        name: this.names.next('conv2d'),
+        kind: 'conv2d',
+        inputs: [x],
+        weights: [{ name: 'kernel', shape: [kh, kw, cin, filters] }],
+        make: ([k]) => {
+          const kernel = tf.tensor4d(k!, [kh, kw, cin, filters]);
+          return { tensors: [kernel], run: ([t]) => tf.conv2d(t as Tensor4D, kernel, strides, padding) };
+        },
+      },
+      filters,
+    );
+    const bn = this.add(
+      {
+        name: this.names.next('batch_normalization'),
+        kind: 'batch_normalization',
+        inputs: [conv],
+        weights: [
+          { name: 'beta', shape: [filters] },
+          { name: 'moving_mean', shape: [filters] },
+          { name: 'moving_variance', shape: [filters] },
+        ],
+        make: ([beta, mean, variance]) => {
+          // Inference BN with scale=False: (x − mean) / sqrt(var + eps) + beta = x·s + t.
+          const s = new Float32Array(filters);
+          const t = new Float32Array(filters);
+          for (let c = 0; c < filters; c++) {
+            s[c] = 1 / Math.sqrt(variance![c]! + BN_EPSILON);
+            t[c] = beta![c]! - mean![c]! * s[c]!;
+          }
+          const scale = tf.tensor1d(s);
+          const shift = tf.tensor1d(t);
+          return { tensors: [scale, shift], run: ([v]) => tf.tidy(() => tf.add(tf.mul(v!, scale), shift)) };
+        },
+      },
+      filters,
+    );
+    return this.add(
+      { name: this.names.next('activation'), kind: 'relu', inputs: [bn], weights: [], make: () => ({ tensors: [], run: ([v]) => tf.relu(v!) }) },
+      filters,
+    );
+  }
+
+  maxPool(x: string): string {
+    return this.add(
+      {
+        name: this.names.next('max_pooling2d'),
+        kind: 'max_pooling2d',
+        inputs: [x],
+        weights: [],
+        make: () => ({ tensors: [], run: ([v]) => tf.maxPool(v as Tensor4D, 3, 2, 'valid') }),
+      },
+      this.ch(x),
+    );
+  }
+
+  avgPool(x: string): string {
+    return this.add(
+      {
+        name: this.names.next('average_pooling2d'),
+        kind: 'average_pooling2d',
+        inputs: [x],
+        weights: [],
+        make: () => ({ tensors: [], run: ([v]) => tf.avgPool(v as Tensor4D, 3, 1, 'same') }),
+      },
+      this.ch(x),
+    );
+  }
+
+  concat(xs: string[], name?: string): string {
+    return this.add(
+      {
+        name: name ?? this.names.next('concatenate'),
+        kind: 'concatenate',
+        inputs: xs,
+        weights: [],
+        make: () => ({ tensors: [], run: (vs) => tf.concat(vs as Tensor4D[], 3) }),
+      },
+      xs.reduce((a, x) => a + this.ch(x), 0),
+    );
+  }
+
+  /** GlobalAveragePooling2D 'avg_pool' → Dense 'predictions' (softmax), with the logits as their own node. */
+  top(x: string, classes: number): void {
+    const pooled = this.add(
+      {
+        name: 'avg_pool',
+        kind: 'global_average_pooling2d',
+        inputs: [x],
+        weights: [],
+        make: () => ({ tensors: [], run: ([v]) => tf.mean(v!, [1, 2]) }),
+      },
+      this.ch(x),
+    );
+    const cin = this.ch(pooled);
+    const logits = this.add(
+      {
+        name: 'logits',
+        weightLayer: 'predictions',
+        kind: 'dense',
+        inputs: [pooled],
+        weights: [
+          { name: 'kernel', shape: [cin, classes] },
+          { name: 'bias', shape: [classes] },
+        ],
+        make: ([k, bias]) => {
+          const kernel = tf.tensor2d(k!, [cin, classes]);
+          const b = tf.tensor1d(bias!);
+          return { tensors: [kernel, b], run: ([v]) => tf.tidy(() => tf.add(tf.matMul(v as Tensor2D, kernel), b)) };
+        },
+      },
+      classes,
+    );
+    this.add(
+      { name: 'predictions', kind: 'softmax', inputs: [logits], weights: [], make: () => ({ tensors: [], run: ([v]) => tf.softmax(v!) }) },
+      classes,
+    );
+  }
+}
+
+/** The InceptionV3 layer list in Keras' creation order (keras/src/applications/inception_v3.py). */
+function defineInceptionV3(opts: { includeTop: boolean; classes: number; naming: KerasNaming }): Builder {
+  const b = new Builder(opts.naming);
+  let x = b.convBn(INPUT, 32, 3, 3, 'valid', 2);
+  x = b.convBn(x, 32, 3, 3, 'valid');
+  x = b.convBn(x, 64, 3, 3);
+  x = b.maxPool(x);
+  x = b.convBn(x, 80, 1, 1, 'valid');
+  x = b.convBn(x, 192, 3, 3, 'valid');
+  x = b.maxPool(x);
+
+  // mixed 0, 1, 2: 35 × 35 × 256 / 288 / 288
+  for (const [i, poolFilters] of [[0, 32], [1, 64], [2, 64]] as const) {
+    const b1 = b.convBn(x, 64, 1, 1);
+    let b5 = b.convBn(x, 48, 1, 1);
+    b5 = b.convBn(b5, 64, 5, 5);
+    let b3 = b.convBn(x, 64, 1, 1);
+    b3 = b.convBn(b3, 96, 3, 3);
+    b3 = b.convBn(b3, 96, 3, 3);
+    let bp = b.avgPool(x);
+    bp = b.convBn(bp, poolFilters, 1, 1);
+    x = b.concat([b1, b5, b3, bp], `mixed${i}`);
+  }
+
+  // mixed 3: 17 × 17 × 768
+  {
+    const b3 = b.convBn(x, 384, 3, 3, 'valid', 2);
+    let bd = b.convBn(x, 64, 1, 1);
+    bd = b.convBn(bd, 96, 3, 3);
+    bd = b.convBn(bd, 96, 3, 3, 'valid', 2);
+    const bp = b.maxPool(x);
+    x = b.concat([b3, bd, bp], 'mixed3');
+  }
+
+  // mixed 4, 5, 6, 7: 17 × 17 × 768
+  for (const [i, f] of [[4, 128], [5, 160], [6, 160], [7, 192]] as const) {
+    const b1 = b.convBn(x, 192, 1, 1);
+    let b7 = b.convBn(x, f, 1, 1);
+    b7 = b.convBn(b7, f, 1, 7);
+    b7 = b.convBn(b7, 192, 7, 1);
+    let bd = b.convBn(x, f, 1, 1);
+    bd = b.convBn(bd, f, 7, 1);
+    bd = b.convBn(bd, f, 1, 7);
+    bd = b.convBn(bd, f, 7, 1);
+    bd = b.convBn(bd, 192, 1, 7);
+    let bp = b.avgPool(x);
+    bp = b.convBn(bp, 192, 1, 1);
+    x = b.concat([b1, b7, bd, bp], `mixed${i}`);
+  }
+
+  // mixed 8: 8 × 8 × 1280
+  {
+    let b3 = b.convBn(x, 192, 1, 1);
+    b3 = b.convBn(b3, 320, 3, 3, 'valid', 2);
+    let b7 = b.convBn(x, 192, 1, 1);
+    b7 = b.convBn(b7, 192, 1, 7);
+    b7 = b.convBn(b7, 192, 7, 1);
+    b7 = b.convBn(b7, 192, 3, 3, 'valid', 2);
+    const bp = b.maxPool(x);
+    x = b.concat([b3, b7, bp], 'mixed8');
+  }
+
+  // mixed 9, 10: 8 × 8 × 2048
+  for (const i of [0, 1]) {
+    const b1 = b.convBn(x, 320, 1, 1);
+    const b3 = b.convBn(x, 384, 1, 1);
+    const b3a = b.convBn(b3, 384, 1, 3);
+    const b3b = b.convBn(b3, 384, 3, 1);
+    const b3c = b.concat([b3a, b3b], `mixed9_${i}`);
+    let bd = b.convBn(x, 448, 1, 1);
+    bd = b.convBn(bd, 384, 3, 3);
+    const bda = b.convBn(bd, 384, 1, 3);
+    const bdb = b.convBn(bd, 384, 3, 1);
+    const bdc = b.concat([bda, bdb]);
+    let bp = b.avgPool(x);
+    bp = b.convBn(bp, 192, 1, 1);
+    x = b.concat([b1, b3c, bdc, bp], `mixed${9 + i}`);
+  }
+
+  if (opts.includeTop) b.top(x, opts.classes);
+  return b;
+}
+
+/** The weights InceptionV3 expects, per Keras layer (layers without weights omitted). */
+export function inceptionV3WeightSpec(opts: Pick<InceptionV3Options, 'includeTop' | 'classes' | 'naming'> = {}): KerasLayerSpec[] {
+  const b = defineInceptionV3(resolve(opts));
+  return b.defs.filter((d) => d.weights.length > 0).map((d) => ({ name: d.weightLayer ?? d.name, weights: d.weights.map((w) => ({ ...w, shape: [...w.shape] })) }));
+}
+
+/** Every Keras layer name of InceptionV3 (without the input layer), in creation order. */
+export function inceptionV3LayerNames(opts: Pick<InceptionV3Options, 'includeTop' | 'naming'> = {}): string[] {
+  return defineInceptionV3(resolve(opts))
+    .defs.map((d) => d.name)
+    .filter((n) => n !== 'logits');
+}
+
+function resolve(opts: Pick<InceptionV3Options, 'includeTop' | 'classes' | 'naming'>): { includeTop: boolean; classes: number; naming: KerasNaming } {
+  return { includeTop: opts.includeTop ?? true, classes: opts.classes ?? 1000, naming: opts.naming ?? 'keras' };
+}
+
+/** True when a Keras weights file's layer names look like InceptionV3 (mixed0 … mixed10). */
+export function looksLikeInceptionV3(layerNames: readonly string[]): boolean {
+  const s = new Set(layerNames);
+  return Array.from({ length: 11 }, (_, i) => `mixed${i}`).every((n) => s.has(n)) && s.has('mixed9_0') && s.has('mixed9_1');
+}
+
+/** Builds InceptionV3 as a GraphFeatModel from weights already mapped by name. */
+export function buildInceptionV3(weights: KerasWeights, opts: InceptionV3Options = {}): GraphFeatModel {
+  const r = resolve(opts);
+  const b = defineInceptionV3(r);
+  const owned: Tensor[] = [];
+  const nodes: GraphNode[] = [];
+  try {
+    for (const d of b.defs) {
+      const made = d.make(d.weights.map((w) => weights.get(d.weightLayer ?? d.name, w.name)));
+      owned.push(...made.tensors);
+      const run = made.run;
+      const checked =
+        d.inputs[0] === INPUT
+          ? (xs: Tensor[]): Tensor => {
+              const [, h, w] = xs[0]!.shape;
+              if ((h ?? 0) < INCEPTION_V3_MIN_SIZE || (w ?? 0) < INCEPTION_V3_MIN_SIZE) {
+                throw new FeatvisError(`InceptionV3 needs inputs of at least ${INCEPTION_V3_MIN_SIZE}×${INCEPTION_V3_MIN_SIZE} pixels, got ${h}×${w}`);
+              }
+              return run(xs);
+            }
+          : run;
+      nodes.push({ name: d.name, inputs: d.inputs, kind: d.kind, run: checked });
+    }
+    return new GraphFeatModel({
+      name: opts.name ?? 'inceptionv3',
+      nodes,
+      preprocess: { ...INCEPTION_V3_PREPROCESS, ...opts.preprocess },
+      ...(opts.labels ? { labels: opts.labels } : {}),
+      visibleLayers: (n) => n.name !== 'logits',
+      dispose: () => {
+        for (const t of owned) t.dispose();
+        owned.length = 0;
+      },
+    });
+  } catch (err) {
+    for (const t of owned) t.dispose();
+    throw err;
+  }
+}
+
+/**
+ * Loads InceptionV3 from a Keras weights file (official keras-applications .h5,
+ * a `save_weights` .h5 / .weights.h5, or a full-model .h5). `includeTop` is
+ * inferred from the file unless given.
+ */
+export function loadInceptionV3(file: string | KerasWeightsFile, opts: InceptionV3Options = {}): GraphFeatModel {
+  const wf = typeof file === 'string' ? readKerasWeightsFile(file) : file;
+  const names = wf.layers.map((l) => l.name);
+  if (!looksLikeInceptionV3(names)) {
+    throw new FeatvisError(`${wf.source} does not contain Keras InceptionV3 weights (no layers mixed0 … mixed10)`);
+  }
+  const pred = wf.layers.find((l) => l.name === 'predictions' && l.weights.length === 2);
+  const includeTop = opts.includeTop ?? pred !== undefined;
+  const classes = opts.classes ?? pred?.weights.find((w) => w.shape.length === 2)?.shape[1] ?? 1000;
+  if (opts.includeTop === true && !pred) throw new FeatvisError(`${wf.source} has no 'predictions' layer (a notop file?): use includeTop: false`);
+  const spec = inceptionV3WeightSpec({ includeTop, classes, naming: opts.naming ?? 'keras' });
+  const weights = mapKerasWeights(wf, spec, includeTop ? {} : { ignoreFileLayers: ['predictions'] });
+  return buildInceptionV3(weights, {
+    ...opts,
+    includeTop,
+    classes,
+    name: opts.name ?? path.basename(wf.source).replace(/\.(weights\.)?(h5|hdf5)$/i, ''),
+  });
+}
