@@ -56,9 +56,9 @@ test('same seed gives the same image; another seed another image', { skip }, asy
 });
 
 test('tensor count stays flat over 500 steps', { skip }, async () => {
+  const before = tf.memory().numTensors;
   const p = createParam('pixel', { batch: 2, height: 32, width: 32, seed: 1 });
   const counts: number[] = [];
-  const before = tf.memory().numTensors;
   const r = await render(model, channels('conv_pw_2_relu', [1, 2]), p, {
     steps: 500,
     transforms: STANDARD_TRANSFORMS,
@@ -69,8 +69,12 @@ test('tensor count stays flat over 500 steps', { skip }, async () => {
   assert.equal(counts.length, 10);
   assert.ok(counts.every((c) => c === counts[0]), `numTensors per report: ${counts.join(',')}`);
   r.images.dispose();
-  assert.equal(tf.memory().numTensors, before, 'render leaves nothing behind but its result');
   p.dispose();
+  assert.equal(tf.memory().numTensors, before, 'render and its parameterisation leave nothing behind');
+  for (const kind of ['pixel', 'fft'] as const) {
+    createParam(kind, { batch: 2, height: 16, width: 16, seed: [1, 2] }).dispose();
+    assert.equal(tf.memory().numTensors, before, `${kind} parameterisation frees everything it made`);
+  }
 });
 
 test('NaN during optimisation is stopped and reported with the step', { skip }, async () => {

@@ -11,6 +11,7 @@ import { readTfjsArtifacts, isGraphModelArtifacts } from './tfjsFiles.js';
 import { GraphFeatModelTfjs, LayersFeatModel } from './tfjsModel.js';
 import type { FeatModel, Preprocess } from './types.js';
 import { zooLoaders } from './zoo.js';
+import { tfliteLoaders } from './tflite.js';
 
 export interface LoadOptions {
   /** Overrides the preprocessing guessed or stored for the model. */
@@ -31,6 +32,8 @@ export interface ModelLoader {
 const loaders: ModelLoader[] = [];
 
 export function registerLoader(loader: ModelLoader): void {
+  const i = loaders.findIndex((l) => l.name === loader.name);
+  if (i >= 0) loaders.splice(i, 1);
   loaders.unshift(loader);
 }
 
@@ -82,7 +85,7 @@ registerLoader({
 // Zoo ids ('inceptionv3', …) and Keras .h5 files. zoo.ts imports this module
 // too, so it hands over its loaders through a function instead of registering
 // itself at import time.
-for (const l of zooLoaders()) registerLoader(l);
+for (const l of [...zooLoaders(), ...tfliteLoaders()]) registerLoader(l);
 
 export async function loadModel(source: string, opts: LoadOptions = {}): Promise<FeatModel> {
   const loader = loaders.find((l) => l.matches(source));

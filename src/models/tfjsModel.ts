@@ -60,6 +60,8 @@ export class LayersFeatModel implements FeatModel {
   }
 
   dispose(): void {
+    // Sub-models share the layers (and weights) of the full model, which frees them.
+    this.subModels.clear();
     this.model.dispose();
   }
 }

@@ -40,8 +40,14 @@ export function fftParam(opts: FftOptions): ImageParam {
     reArr.set(both.subarray(2 * b * per, (2 * b + 1) * per), b * per);
     imArr.set(both.subarray((2 * b + 1) * per, (2 * b + 2) * per), b * per);
   }
-  const re: Variable = tf.variable(tf.tensor4d(reArr, shape));
-  const im: Variable = tf.variable(tf.tensor4d(imArr, shape));
+  const variable = (arr: Float32Array): Variable => {
+    const t = tf.tensor4d(arr, shape);
+    const v = tf.variable(t);
+    t.dispose();
+    return v;
+  };
+  const re = variable(reArr);
+  const im = variable(imArr);
   // Frequency scaling s(u,v) = 1 / max(f, 1/max(H,W))^decay, times √(HW) so the
   // image's scale does not depend on its size.
   const scaleArr = new Float32Array(H * Wf);
@@ -53,8 +59,8 @@ export function fftParam(opts: FftOptions): ImageParam {
       scaleArr[u * Wf + v] = 1 / Math.pow(f, decay);
     }
   }
-  // Normalise so the mean scale is ~1/√(HW)·const: keeps the initial image std near initStd·8.
-  const scale = tf.keep(tf.tensor2d(scaleArr, [H, Wf]).div(Math.sqrt(H * W)));
+  // Divided by √(HW) so the image statistics do not depend on its size.
+  const scale = tf.keep(tf.tensor2d(scaleArr.map((v) => v / Math.sqrt(H * W)), [H, Wf]));
   const ch = tf.keep(tf.tensor2d(basis(H, H, Math.cos), [H, H]));
   const sh = tf.keep(tf.tensor2d(basis(H, H, Math.sin), [H, H]));
   const cw = tf.keep(tf.tensor2d(basis(W, Wf, Math.cos), [W, Wf]));

@@ -7,7 +7,9 @@ import type { ImageParam, ParamOptions } from './types.js';
 export function pixelParam(opts: ParamOptions): ImageParam {
   const { batch, height, width } = opts;
   const init = batchNormal(opts.seed, batch, height * width * 3, opts.initStd ?? 0.1);
-  const v: Variable = tf.variable(tf.tensor4d(init, [batch, height, width, 3]), true, undefined, 'float32');
+  const initT = tf.tensor4d(init, [batch, height, width, 3]);
+  const v: Variable = tf.variable(initT, true, undefined, 'float32');
+  initT.dispose();
   return {
     kind: opts.decorrelate ? 'pixel+decorrelated' : 'pixel',
     batch,
