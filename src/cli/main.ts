@@ -4,13 +4,21 @@ import { runAm, AM_HELP } from './am.js';
 import { doctorReport } from './doctor.js';
 import { runDream, DREAM_HELP } from './dream.js';
 import { runLayers } from './layers.js';
-import '../models/registry.js';
+import { runLpips } from './lpips.js';
+import { runScore } from './score.js';
+import { runReport, runSweepCli } from './sweep.js';
+import { runTop9 } from './top9.js';
 
 const HELP = `featvis — what do the channels of a CNN respond to?
 
   featvis am      activation maximisation for channels of a layer
   featvis dream   DeepDream on a photo
   featvis layers  list a model's layers and shapes
+  featvis top9    top-9 dataset exemplars per channel (resumable mining) + contact sheets
+  featvis lpips   perceptual distance between two images
+  featvis score   interpretability of an AM run: mean LPIPS to the top-9, with floor and ceiling
+  featvis sweep   regularisation sweep from a config file (resumable) + report
+  featvis report  (re)write a sweep's report
   featvis doctor  backend, TensorFlow version, threads
   Run \`featvis <command> --help\` for options.
 `;
@@ -21,6 +29,11 @@ const commands: Record<string, Command> = {
   am: runAm,
   dream: runDream,
   layers: runLayers,
+  top9: runTop9,
+  lpips: runLpips,
+  score: runScore,
+  sweep: runSweepCli,
+  report: runReport,
   doctor: async () => {
     for (const [k, v] of Object.entries(doctorReport())) console.log(`${k.padEnd(16)} ${v}`);
   },

@@ -1,0 +1,62 @@
+/** `featvis sweep <config.json>` and `featvis report <dir>`: regularisation sweeps and their report. */
+import path from 'node:path';
+import { readSweepConfig } from '../experiments/config.js';
+import { writeSweepReport } from '../experiments/report.js';
+import { runSweep } from '../experiments/sweep.js';
+import { FeatvisError } from '../models/errors.js';
+import { Args, parseArgs } from './args.js';
+import { Progress } from './progress.js';
+
+export const SWEEP_HELP = `featvis sweep <config.json> [--out <dir>] — regulariser × strength × channel × seed, scored, resumable
+
+Config (JSON): {"model", "layer", "channels": [..], "seeds": [0], "steps": 128, "size": 128, "param": "pixel",
+  "sweep": {"tv": [0, 0.5, 1, 2, 4], "l2": [...], "blur": [sigmas], "jitter": [pixels], ...},
+  "exemplars": {"images": "<folder>", "limit": 2000, "k": 9},
+  "metric": {"kind": "lpips", "net": "alex"} | {"kind": "lpips-like", "model": "<path>", "layers": [..], "preset": "squeezenet-caffe"}}
+Rerun with the same --out to resume. Writes sweep.sqlite, images/, report.html, best.png, summary.csv, cells.csv.`;
+
+export async function runSweepCli(argv: readonly string[]): Promise<void> {
+  const a = new Args(parseArgs(argv, ['help']));
+  if (a.bool('help', false)) {
+    console.log(SWEEP_HELP);
+    return;
+  }
+  const file = a.positionals[0];
+  if (!file) throw new FeatvisError('featvis sweep: give a config file (see --help)');
+  const out = a.str('out', path.join('runs', 'sweep', path.parse(file).name));
+  a.finish();
+  const cfg = readSweepConfig(file);
+  const bars = new Map<string, Progress>();
+  const started = Date.now();
+  const res = await runSweep(cfg, {
+    outDir: out,
+    onProgress: (p) => {
+      let bar = bars.get(p.phase);
+      if (!bar) {
+        bar = new Progress({ label: p.phase, total: p.total, unit: p.phase === 'mining' ? 'images' : p.phase, start: p.done });
+        bars.set(p.phase, bar);
+      }
+      bar.update(p.done, p.cell ? `${p.cell.knob}=${p.cell.strength} ch ${p.cell.channel}: ${p.cell.score.toFixed(4)}` : undefined);
+    },
+  });
+  for (const b of bars.values()) b.finish();
+  const { html, rep } = await writeSweepReport(out);
+  console.log(`${res.newCells} new cells, ${res.cells.length} in all, in ${((Date.now() - started) / 1000).toFixed(0)} s; metric: ${res.metric}`);
+  console.log('best strength per regulariser (lower score = closer to real images):');
+  for (const b of rep.best) console.log(`  ${b.knob.padEnd(14)} ${String(b.strength).padEnd(8)} ${b.score.toFixed(4)}${b.baseline !== null ? `  (at 0: ${b.baseline.toFixed(4)})` : ''}`);
+  console.log(`controls: floor ${rep.floor?.toFixed(4) ?? '–'}, ceiling ${rep.ceiling?.toFixed(4) ?? '–'}`);
+  console.log(`report: ${html}`);
+}
+
+export async function runReport(argv: readonly string[]): Promise<void> {
+  const a = new Args(parseArgs(argv, ['help']));
+  if (a.bool('help', false)) {
+    console.log('featvis report <sweep-dir> — (re)writes report.html, best.png and the CSV tables of a sweep');
+    return;
+  }
+  const dir = a.positionals[0];
+  if (!dir) throw new FeatvisError('featvis report: give a sweep folder');
+  a.finish();
+  const { html } = await writeSweepReport(dir);
+  console.log(`report: ${html}`);
+}

@@ -1,0 +1,99 @@
+/** `featvis top9`: mine the top-k dataset exemplars of a layer's channels (resumable) and write contact sheets. */
+import path from 'node:path';
+import { mineExemplars } from '../exemplars/mine.js';
+import { writeChannelSheet, writeRangeSheet } from '../exemplars/sheet.js';
+import { ExemplarStore } from '../exemplars/store.js';
+import { loadModel } from '../models/load.js';
+import { parseChannelList } from '../optvis/objectiveParse.js';
+import { FeatvisError } from '../models/errors.js';
+import { Args, parseArgs } from './args.js';
+import { Progress } from './progress.js';
+import { DEFAULT_MODEL, defaultLayer } from './defaults.js';
+
+export const TOP9_HELP = `featvis top9 --images <folder> — top-k dataset exemplars per channel
+
+  --images <folder>      image folder (any tree of jpg/png/bmp/webp); several: comma-separated
+  --model <…>            (default: ${DEFAULT_MODEL})
+  --layers <a,b>         layers mined in the same pass (default: the model's suggested layer)
+  --k <n>                exemplars per channel (default 9)
+  --size <px>            input size (default: the model's)
+  --batch <n>            (default 32)
+  --reduce mean|max      ranking by spatial mean or max activation (both are stored; default mean)
+  --store <file>         SQLite store (default <out>/exemplars.sqlite); rerun to resume
+  --sheets <channels>    contact sheets to write, e.g. 0-15 (default 0-8); --range-sheet 0-119 for one big sheet
+  --crop                 sheets show receptive-field crops instead of whole images
+  --out <dir>            (default runs/top9/<model>)
+`;
+
+export async function runTop9(argv: readonly string[]): Promise<void> {
+  const a = new Args(parseArgs(argv, ['crop', 'help']));
+  if (a.bool('help', false)) {
+    console.log(TOP9_HELP);
+    return;
+  }
+  const images = a.str('images');
+  if (!images) throw new FeatvisError('featvis top9: --images <folder> is required (see --help)');
+  const modelSrc = a.str('model', DEFAULT_MODEL);
+  const layersFlag = a.str('layers');
+  const k = a.num('k', 9, (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'an integer in 1–100');
+  const sizeFlag = a.optNum('size');
+  const batch = a.num('batch', 32, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  const reduce = a.str('reduce', 'mean');
+  if (reduce !== 'mean' && reduce !== 'max') throw new FeatvisError('--reduce must be mean or max');
+  const sheets = parseChannelList(a.str('sheets', '0-8'));
+  const range = a.str('range-sheet');
+  const crop = a.bool('crop', false);
+  const outFlag = a.str('out');
+  const storeFlag = a.str('store');
+  a.finish();
+  const model = await loadModel(modelSrc);
+  const layers = layersFlag ? layersFlag.split(',').map((s) => s.trim()) : [defaultLayer(model)];
+  const out = outFlag ?? path.join('runs', 'top9', model.name.replace(/[^\w.-]+/g, '_'));
+  const storeFile = storeFlag ?? path.join(out, 'exemplars.sqlite');
+  const size: [number, number] = sizeFlag ? [sizeFlag, sizeFlag] : model.preprocess.size;
+  const folders = images.split(',').map((s) => s.trim());
+  const { listImages } = await import('../data/folder.js');
+  const files = folders.flatMap((f) => listImages(f).map((e) => e.path));
+  if (files.length === 0) throw new FeatvisError(`no images found in ${images}`);
+  let bar: Progress | null = null;
+  const res = await mineExemplars({
+    model,
+    layers,
+    images: folders.length === 1 ? folders[0]! : files,
+    k,
+    batchSize: batch,
+    store: storeFile,
+    size,
+    reduce,
+    onProgress: (p) => {
+      bar ??= new Progress({ label: 'top9', total: p.total, unit: 'images', start: p.done - p.doneThisCall });
+      bar.update(p.done, `${p.skipped} skipped`);
+    },
+  });
+  (bar as Progress | null)?.finish();
+  console.log(`mined ${res.mined} images (${res.alreadyDone} already done) → ${storeFile}`);
+  if (res.skipped.length) {
+    console.log(`skipped ${res.skipped.length} unreadable files:`);
+    for (const s of res.skipped.slice(0, 20)) console.log(`  ${s.path}: ${s.reason}`);
+  }
+  const store = new ExemplarStore(storeFile, { readonly: true });
+  try {
+    for (const layer of layers) {
+      const channels = model.layers.find((l) => l.name === layer)!.shape.at(-1)!;
+      for (const c of sheets.filter((c) => c < channels)) {
+        const f = path.join(out, 'sheets', `${layer.replace(/[^\w.-]+/g, '_')}_${c}.png`);
+        await writeChannelSheet(store, layer, c, f, { crop, reduce, runId: res.runId });
+      }
+      if (range) {
+        const list = parseChannelList(range).filter((c) => c < channels);
+        const f = path.join(out, 'sheets', `${layer.replace(/[^\w.-]+/g, '_')}_range_${list[0]}-${list.at(-1)}.png`);
+        await writeRangeSheet(store, layer, list, f, { crop, reduce, runId: res.runId });
+        console.log(`wrote ${f}`);
+      }
+      console.log(`wrote ${sheets.length} channel sheets for ${layer} under ${path.join(out, 'sheets')}`);
+    }
+  } finally {
+    store.close();
+    model.dispose();
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * `featvis train`: trains featvis's built-in default model on Imagenette and
+ * writes it (TF.js LayersModel + featvis.json + MODEL_CARD.md).
+ *
+ * Also runnable directly: `node --import tsx src/cli/train.ts --help`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { backendInfo, tf } from '../backend/tf.js';
+import { FeatvisError } from '../models/errors.js';
+import { countParams, forwardMacs } from '../train/architecture.js';
+import { defaultTrainCacheDir, ensureImageCache, IMAGENETTE_CLASSES, strideSubset } from '../train/dataset.js';
+import { fixedSizeCopy, saveLayersModel } from '../train/export.js';
+import { renderModelCard } from '../train/modelCard.js';
+import { DEFAULT_MODEL_NAME, DEFAULT_RECIPE, EVAL_SIZE, TINY_ARCH, TRAIN_CACHE_SIZE } from '../train/recipe.js';
+import { ensureTeacherTargets } from '../train/teacher.js';
+import { configKey, evaluate, fmtTime, train, type TrainConfig } from '../train/trainer.js';
+
+const HELP = `usage: featvis train [options]
+
+Trains featvis's default CNN on Imagenette (TensorFlow.js, CPU) and writes it as a
+TF.js LayersModel with featvis.json and MODEL_CARD.md. The defaults plus
+--teacher <Coral MobileNetV2 .tflite> are the recipe of the shipped model (its
+MODEL_CARD.md has the exact command). Rerunning the same command resumes from the last
+checkpoint after an interruption (Ctrl-C writes one too).
+
+data and output
+  --data DIR            Imagenette root with train/ and val/ (default: $FEATVIS_SHARED/images/imagenette2_224,
+                        FEATVIS_SHARED defaulting to ../shared)
+  --out DIR             output folder (default: data/${DEFAULT_MODEL_NAME})
+  --cache DIR           decoded-image cache and checkpoints (default: ${defaultTrainCacheDir()})
+  --checkpoint FILE     checkpoint file (default: <cache>/checkpoints/<name>-<settings hash>.ckpt)
+  --fresh               ignore (delete) an existing checkpoint for these settings
+  --checkpoint-minutes N  mid-epoch checkpoint interval (default 10)
+  --max-steps N         stop after N steps (writes a checkpoint; for timing runs)
+  --val-subset N        validation images checked after each epoch (default 500; 0 = none)
+
+recipe (defaults + --teacher = shipped model)
+  --seed N              (default ${DEFAULT_RECIPE.seed})
+  --epochs N            (default ${DEFAULT_RECIPE.epochs})
+  --batch N             (default ${DEFAULT_RECIPE.batchSize})
+  --lr X                peak learning rate, SGD + Nesterov momentum (default ${DEFAULT_RECIPE.lr})
+  --warmup X            warm-up epochs (default ${DEFAULT_RECIPE.warmupEpochs})
+  --wd X                decoupled weight decay (default ${DEFAULT_RECIPE.weightDecay})
+  --smoothing X         label smoothing (default ${DEFAULT_RECIPE.labelSmoothing})
+  --sizes A:B           training input px, first:last epoch (default ${DEFAULT_RECIPE.sizes.join(':')})
+  --scale-min X         smallest random-crop area fraction (default ${DEFAULT_RECIPE.augment.scale[0]})
+  --jitter X            colour jitter strength (default ${DEFAULT_RECIPE.augment.jitter})
+  --teacher FILE        distil from this ImageNet model (e.g. the Coral MobileNetV2 .tflite); without it,
+                        trains on labels only
+  --alpha X             distillation weight (default ${DEFAULT_RECIPE.distill?.alpha})
+  --temperature X       distillation temperature (default ${DEFAULT_RECIPE.distill?.temperature})
+  --tiny                tiny network (smoke tests)
+  -h, --help
+`;
+
+function num(v: string | undefined, name: string, fallback: number, integer = false): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new FeatvisError(`--${name} expects ${integer ? 'an integer' : 'a number'}, got '${v}'`);
+  return n;
+}
+
+/** Runs `featvis train` with the arguments after `train`; returns the exit code. */
+export async function runTrain(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      options: {
+        data: { type: 'string' },
+        out: { type: 'string' },
+        cache: { type: 'string' },
+        checkpoint: { type: 'string' },
+        fresh: { type: 'boolean' },
+        'checkpoint-minutes': { type: 'string' },
+        'max-steps': { type: 'string' },
+        'val-subset': { type: 'string' },
+        seed: { type: 'string' },
+        epochs: { type: 'string' },
+        batch: { type: 'string' },
+        lr: { type: 'string' },
+        warmup: { type: 'string' },
+        wd: { type: 'string' },
+        smoothing: { type: 'string' },
+        sizes: { type: 'string' },
+        'scale-min': { type: 'string' },
+        jitter: { type: 'string' },
+        teacher: { type: 'string' },
+        alpha: { type: 'string' },
+        temperature: { type: 'string' },
+        tiny: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`featvis train: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
+    return 2;
+  }
+  const o = args.values;
+  if (o.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  try {
+    return await trainCommand(o, argv);
+  } catch (err) {
+    if (err instanceof FeatvisError) {
+      process.stderr.write(`featvis train: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+type Opts = Record<string, string | boolean | undefined>;
+
+async function trainCommand(o: Opts, argv: string[]): Promise<number> {
+  const s = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  const shared = path.resolve(process.env.FEATVIS_SHARED ?? '../shared');
+  const dataRoot = path.resolve(s('data') ?? path.join(shared, 'images', 'imagenette2_224'));
+  const outDir = path.resolve(s('out') ?? path.join('data', DEFAULT_MODEL_NAME));
+  const cache = path.resolve(s('cache') ?? defaultTrainCacheDir());
+  const d = DEFAULT_RECIPE;
+  let sizes = d.sizes;
+  if (s('sizes') !== undefined) {
+    const m = /^(\d+):(\d+)$/.exec(s('sizes')!);
+    if (!m) throw new FeatvisError(`--sizes expects A:B (e.g. 96:128), got '${s('sizes')}'`);
+    sizes = [Number(m[1]), Number(m[2])];
+  }
+  const teacherPath = s('teacher') ? path.resolve(s('teacher')!) : null;
+  const config: TrainConfig = {
+    seed: num(s('seed'), 'seed', d.seed, true),
+    epochs: num(s('epochs'), 'epochs', d.epochs, true),
+    batchSize: num(s('batch'), 'batch', d.batchSize, true),
+    lr: num(s('lr'), 'lr', d.lr),
+    warmupEpochs: num(s('warmup'), 'warmup', d.warmupEpochs),
+    momentum: d.momentum,
+    weightDecay: num(s('wd'), 'wd', d.weightDecay),
+    labelSmoothing: num(s('smoothing'), 'smoothing', d.labelSmoothing),
+    sizes,
+    augment: { ...d.augment, scale: [num(s('scale-min'), 'scale-min', d.augment.scale[0]), 1], jitter: num(s('jitter'), 'jitter', d.augment.jitter) },
+    arch: o.tiny ? TINY_ARCH : d.arch,
+    distill: teacherPath
+      ? { alpha: num(s('alpha'), 'alpha', d.distill?.alpha ?? 0.5), temperature: num(s('temperature'), 'temperature', d.distill?.temperature ?? 2) }
+      : null,
+  };
+  if (config.epochs < 1 || config.batchSize < 1) throw new FeatvisError('--epochs and --batch must be at least 1');
+  const key = configKey(config);
+  const ckpt = path.resolve(s('checkpoint') ?? path.join(cache, 'checkpoints', `${DEFAULT_MODEL_NAME}-${key}.ckpt`));
+  if (o.fresh && fs.existsSync(ckpt)) fs.rmSync(ckpt);
+  const t0 = Date.now();
+  const say = (l: string): void => console.log(l);
+
+  say(`featvis train: data ${dataRoot}, out ${outDir}, settings ${key}, checkpoint ${ckpt}`);
+  const progress = (what: string) => (done: number, total: number) => say(`${what}: ${done}/${total} images (${fmtTime((Date.now() - t0) / 1000)})`);
+  const trainCache = await ensureImageCache({ root: dataRoot, split: 'train', size: TRAIN_CACHE_SIZE, dir: cache, onProgress: progress('decoding train') });
+  const valCache = await ensureImageCache({ root: dataRoot, split: 'val', size: EVAL_SIZE, dir: cache, onProgress: progress('decoding val') });
+  let teacher: Float32Array | undefined;
+  let teacherTop1 = NaN;
+  if (teacherPath) {
+    const t = await ensureTeacherTargets({
+      root: dataRoot,
+      split: 'train',
+      teacherPath,
+      dir: cache,
+      onProgress: (done, total) => {
+        if (done % 640 === 0 || done === total) progress('teacher')(done, total);
+      },
+      load: async () => {
+        const { loadTflite } = await import('../models/tflite.js');
+        const m = await loadTflite(teacherPath);
+        return { model: m, layer: m.logitsLayer ?? m.outputLayer };
+      },
+    });
+    teacher = t.logits;
+    let hit = 0;
+    for (let i = 0; i < trainCache.count; i++) {
+      const row = teacher.subarray(i * 10, i * 10 + 10);
+      if (row.indexOf(Math.max(...row)) === trainCache.labels[i]) hit++;
+    }
+    teacherTop1 = hit / trainCache.count;
+    say(`teacher top-1 on the training images: ${(teacherTop1 * 100).toFixed(2)} %`);
+  }
+
+  const stop = { stop: false };
+  const onSignal = (): void => {
+    if (stop.stop) process.exit(130);
+    stop.stop = true;
+    say('interrupt: writing a checkpoint at the end of this step (interrupt again to quit at once)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const valN = num(s('val-subset'), 'val-subset', 500, true);
+  const maxSteps = s('max-steps') === undefined ? undefined : num(s('max-steps'), 'max-steps', 0, true);
+  let result;
+  try {
+    result = await train({
+      config,
+      data: { train: trainCache, ...(valN > 0 ? { val: { cache: valCache, indices: strideSubset(valCache.count, Math.min(valN, valCache.count)) } } : {}), ...(teacher ? { teacher } : {}) },
+      checkpointFile: ckpt,
+      checkpointMinutes: num(s('checkpoint-minutes'), 'checkpoint-minutes', 10),
+      ...(maxSteps !== undefined ? { maxSteps } : {}),
+      stop,
+      log: say,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (!result.finished) {
+    say(`stopped at epoch ${result.epoch + 1} step ${result.step} (checkpoint ${ckpt}); rerun the same command to continue`);
+    result.model.dispose();
+    return stop.stop ? 130 : 0;
+  }
+
+  const fixed = fixedSizeCopy(result.model, config.arch, EVAL_SIZE);
+  result.model.dispose();
+  const all = Array.from({ length: valCache.count }, (_, i) => i);
+  const val = await evaluate(fixed, valCache, all, EVAL_SIZE);
+  say(`full val top-1: ${(val.top1 * 100).toFixed(2)} % (${val.correct}/${val.count})`);
+  const labels = IMAGENETTE_CLASSES.map((c) => c.name);
+  const weightBytes = await saveLayersModel(fixed, outDir, {
+    name: DEFAULT_MODEL_NAME,
+    preprocess: { size: [EVAL_SIZE, EVAL_SIZE], range: [-1, 1], channelOrder: 'RGB' },
+    labels,
+    visualise: { recommendedLayer: 'stage3', stages: ['stem', 'stage1', 'stage2', 'stage3', 'stage4'], logits: 'logits' },
+    training: { settings: key, seed: config.seed, valTop1: val.top1, valCount: val.count, seconds: Math.round(result.elapsed) },
+  });
+  const cpus = os.cpus();
+  const b = backendInfo();
+  const layers = fixed.layers.map((l) => ({ name: l.name, shape: (l.outputShape as number[]).slice(1) }));
+  const card = renderModelCard({
+    name: DEFAULT_MODEL_NAME,
+    config,
+    history: result.history,
+    val,
+    labels,
+    trainCount: trainCache.count,
+    trainSeconds: result.elapsed,
+    machine: `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'} (shared with other jobs, run under nice)`,
+    backend: `${b.package} (TensorFlow ${b.tfVersion ?? 'n/a'}, ${b.backend} backend)`,
+    params: countParams(fixed),
+    weightBytes,
+    macs: forwardMacs(config.arch, EVAL_SIZE),
+    inputSize: EVAL_SIZE,
+    trainCacheSize: TRAIN_CACHE_SIZE,
+    layers,
+    teacher: teacherPath ? { file: path.basename(teacherPath), trainTop1: teacherTop1 } : null,
+    command: `node --import tsx src/cli/train.ts ${argv.map((a) => (/^[\w./:=-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`.trim(),
+    date: new Date().toISOString().slice(0, 10),
+  });
+  fs.writeFileSync(path.join(outDir, 'MODEL_CARD.md'), card);
+  fixed.dispose();
+  say(`wrote ${outDir} (${(weightBytes / 1e6).toFixed(2)} MB weights) in ${fmtTime((Date.now() - t0) / 1000)}; tensors alive: ${tf.memory().numTensors}`);
+  return 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runTrain(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}
