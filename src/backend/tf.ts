@@ -35,10 +35,17 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Why the native backend is not in use, when it is not. */
   fallbackReason: string | null;
+  /** Whether TensorFlow's oneDNN kernels are on (native CPU only). */
+  oneDNN: boolean | null;
 }
 
 // Silence TensorFlow's C++ start-up chatter unless the user asked for it.
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+// FEATVIS_ONEDNN=0 turns TensorFlow's oneDNN kernels off (must happen before the
+// library loads). Slower, but a way out of oneDNN bugs: TF 2.21's oneDNN was
+// seen to die with SIGFPE on some 1×1 convolutions (e.g. 7×7×512 → 1024) on AMD
+// EPYC CPUs; featvis's TFLite importer runs 1×1 convolutions as matmuls for that reason.
+if (process.env.FEATVIS_ONEDNN === '0') process.env.TF_ENABLE_ONEDNN_OPTS = '0';
 
 const require = createRequire(import.meta.url);
 
@@ -65,6 +72,7 @@ function load(): { tf: Tf; info: BackendInfo } {
           tfVersion,
           tfjsVersion: mod.version.tfjs ?? mod.version['tfjs-core'] ?? 'unknown',
           fallbackReason: null,
+          oneDNN: process.env.TF_ENABLE_ONEDNN_OPTS !== '0',
         },
       };
     } catch (err) {
@@ -91,6 +99,7 @@ function load(): { tf: Tf; info: BackendInfo } {
       tfVersion: null,
       tfjsVersion: mod.version.tfjs ?? 'unknown',
       fallbackReason: reason,
+      oneDNN: null,
     },
   };
 }

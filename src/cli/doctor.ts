@@ -16,6 +16,7 @@ export function doctorReport(): Record<string, string | number | boolean | null>
     tensorflow: info.tfVersion,
     tfjs: info.tfjsVersion,
     fallbackReason: info.fallbackReason,
+    oneDNN: info.oneDNN,
     cpus: os.cpus().length,
     interOpThreads: process.env.TF_NUM_INTEROP_THREADS ?? 'default',
     intraOpThreads: process.env.TF_NUM_INTRAOP_THREADS ?? 'default',

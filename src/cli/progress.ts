@@ -85,13 +85,14 @@ export class Progress {
   /** Units per second over this session. */
   get rate(): number {
     const dt = (this.now() - this.t0) / 1000;
-    return dt > 0 ? (this.done - this.startDone) / dt : 0;
+    // Under half a second the rate is noise (e.g. a bar created at the first callback).
+    return dt >= 0.5 ? (this.done - this.startDone) / dt : Number.NaN;
   }
 
   /** Seconds left at the current rate (Infinity before any progress). */
   get eta(): number {
     const r = this.rate;
-    return r > 0 ? Math.max(0, this.total - this.done) / r : Infinity;
+    return Number.isFinite(r) && r > 0 ? Math.max(0, this.total - this.done) / r : Infinity;
   }
 
   /** Advances by n. */

@@ -54,7 +54,7 @@ export class LayersFeatModel implements FeatModel {
     }
     const x = applyPreprocess(images, this.preprocess);
     const out = sub.apply(x, { training: false }) as Tensor | Tensor[];
-    x.dispose();
+    if (x !== images) x.dispose(); // identity preprocessing returns the caller's tensor
     const list = Array.isArray(out) ? out : [out];
     return Object.fromEntries(layerNames.map((n, i) => [n, list[i]!]));
   }
@@ -95,7 +95,7 @@ export class GraphFeatModelTfjs implements FeatModel {
     }
     const x = applyPreprocess(images, this.preprocess);
     const out = this.model.execute({ [this.inputName]: x }, [...layerNames]);
-    x.dispose();
+    if (x !== images) x.dispose(); // identity preprocessing returns the caller's tensor
     const list = Array.isArray(out) ? out : [out];
     return Object.fromEntries(layerNames.map((n, i) => [n, list[i]!]));
   }

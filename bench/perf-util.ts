@@ -1,0 +1,192 @@
+/**
+ * Shared helpers of the performance benches (bench/am-step-vs-torch.ts,
+ * roofline.ts, mining.ts, scaling.ts): robust statistics, machine / load
+ * description, peak memory, one AM step under tf.profile with an exact
+ * MAC count of its convolution and matrix kernels.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { tf, type Scalar, type Tensor4D } from '../src/backend/tf.js';
+import type { FeatModel } from '../src/models/types.js';
+import { channel } from '../src/optvis/objectives.js';
+import { createParam } from '../src/optvis/param/index.js';
+import { penalty } from '../src/optvis/regularizers.js';
+import { Rng } from '../src/optvis/rng.js';
+import { applyTransforms, type TransformSpec } from '../src/optvis/transforms.js';
+
+export const MOBILENET_V2 = '../shared/models/coral_mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant.tflite';
+export const MID_LAYER = 'MobilenetV2/expanded_conv_7/add';
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** "min–max" spread of a sample, for the report. */
+export function spread(xs: readonly number[], digits = 0): string {
+  return `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+}
+
+export function loadAvg(): string {
+  return os.loadavg().map((l) => l.toFixed(2)).join(' ');
+}
+
+export function machine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpu} · ${os.cpus().length} cores · ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB · node ${process.version} · tfjs backend ${tf.getBackend()} (tfjs-node ${tf.version_core})`;
+}
+
+export function header(title: string): void {
+  console.log(`# ${title}`);
+  console.log(`date ${new Date().toISOString()} · ${machine()}`);
+  console.log(`load average at start (1/5/15 min): ${loadAvg()}`);
+}
+
+/** Peak resident set size of this process so far (VmHWM), MiB. */
+export function peakRssMiB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+)\s+kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    /* not Linux */
+  }
+  return process.memoryUsage().rss / 2 ** 20;
+}
+
+export function rssMiB(): number {
+  return process.memoryUsage().rss / 2 ** 20;
+}
+
+export interface KernelStat {
+  name: string;
+  count: number;
+  ms: number;
+  /** Multiply–accumulates (convolutions, matrix products); 0 for other kernels. */
+  macs: number;
+  /** Output elements (a proxy for the work of element-wise kernels). */
+  elements: number;
+}
+
+const prod = (s: readonly number[] | undefined): number => (s ?? []).reduce((a, b) => a * b, 1);
+
+/**
+ * Exact MACs of one executed kernel from its input/output shapes:
+ *   Conv2D / Conv2DBackpropInput: elements(out or dy) · kh·kw·Cin   (filter [kh,kw,Cin,Cout])
+ *   DepthwiseConv2dNative(+BackpropInput): elements(out or dy) · kh·kw
+ *   BatchMatMul: elements(out) · K, K = elements(a)·N / elements(out)
+ * Conv2DBackpropFilter (not expected: weights are constants) counts like Conv2D.
+ */
+export function kernelMacs(name: string, inShapes: number[][], outShapes: number[][]): number {
+  const out = outShapes[0] ?? [];
+  switch (name) {
+    case 'Conv2D':
+    case 'FusedConv2D': {
+      const f = inShapes[1]!;
+      return prod(out) * f[0]! * f[1]! * f[2]!;
+    }
+    case 'Conv2DBackpropInput': {
+      const f = inShapes[1]!; // [dy, filter]
+      return prod(inShapes[0]) * f[0]! * f[1]! * f[2]!;
+    }
+    case 'Conv2DBackpropFilter': {
+      const f = out; // dw [kh,kw,Cin,Cout]; dy = inShapes[1]
+      return prod(inShapes[1]) * f[0]! * f[1]! * f[2]!;
+    }
+    case 'DepthwiseConv2dNative':
+    case 'FusedDepthwiseConv2D': {
+      const f = inShapes[1]!;
+      return prod(out) * f[0]! * f[1]!;
+    }
+    case 'DepthwiseConv2dNativeBackpropInput': {
+      const f = inShapes[1]!;
+      return prod(inShapes[0]) * f[0]! * f[1]!;
+    }
+    case 'BatchMatMul':
+    case '_FusedMatMul': {
+      // out [B,M,N], a [B,M,K] (or transposed): MACs = B·M·N·K = elements(a)·N
+      return prod(inShapes[0]) * (out.at(-1) ?? 1);
+    }
+    default:
+      return 0;
+  }
+}
+
+export interface AmStepSpec {
+  model: FeatModel;
+  layer: string;
+  channel: number;
+  batch: number;
+  size: number;
+  transforms: TransformSpec;
+  tv: number;
+  learningRate?: number;
+}
+
+/**
+ * One AM step exactly as render() does it (pixel param → transforms → model →
+ * objective − penalty, variableGrads, Adam), reusable for timing and profiling.
+ */
+export function amStepper(spec: AmStepSpec): { step: () => void; dispose: () => void } {
+  const param = createParam('pixel', { batch: spec.batch, height: spec.size, width: spec.size, seed: 0 });
+  const objective = channel(spec.layer, spec.channel);
+  const rng = new Rng(0x5eed);
+  const opt = tf.train.adam(spec.learningRate ?? 0.05);
+  const reg = spec.tv ? { tv: spec.tv } : {};
+  return {
+    step: () => {
+      const { value, grads } = tf.variableGrads(() => {
+        const img = param.toImage();
+        const x = applyTransforms(img, spec.transforms, rng);
+        const acts = spec.model.activations(x, objective.layers);
+        const scores = objective.score(acts, spec.batch);
+        const pen = penalty(img, reg);
+        return tf.neg(tf.sum(pen ? tf.sub(scores, pen) : scores)) as Scalar;
+      }, param.variables);
+      opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
+      tf.dispose(Object.values(grads));
+      value.dataSync();
+      value.dispose();
+    },
+    dispose: () => {
+      param.dispose();
+      opt.dispose();
+    },
+  };
+}
+
+export interface ProfiledStep {
+  kernels: KernelStat[];
+  macs: number;
+  peakBytes: number;
+  kernelMs: number;
+}
+
+/** Runs `f` under tf.profile and aggregates its kernels by name. */
+export async function profileKernels(f: () => void): Promise<ProfiledStep> {
+  const info = await tf.profile(f);
+  const by = new Map<string, KernelStat>();
+  let macs = 0;
+  let kernelMs = 0;
+  for (const k of info.kernels) {
+    const s = by.get(k.name) ?? { name: k.name, count: 0, ms: 0, macs: 0, elements: 0 };
+    const m = kernelMacs(k.name, k.inputShapes as number[][], k.outputShapes as number[][]);
+    const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    s.count++;
+    s.ms += t;
+    s.macs += m;
+    s.elements += prod(k.outputShapes[0] as number[] | undefined);
+    by.set(k.name, s);
+    macs += m;
+    kernelMs += t;
+  }
+  return { kernels: [...by.values()].sort((a, b) => b.ms - a.ms), macs, peakBytes: info.peakBytes, kernelMs };
+}
+
+export function randomImages(batch: number, size: number, seed = 1): Tensor4D {
+  const r = new Rng(seed);
+  const data = new Float32Array(batch * size * size * 3);
+  for (let i = 0; i < data.length; i++) data[i] = r.next();
+  return tf.tensor4d(data, [batch, size, size, 3]);
+}

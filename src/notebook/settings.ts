@@ -1,0 +1,136 @@
+/**
+ * Notebook settings: every notebook starts with one settings cell whose values
+ * can be overridden from the environment, so CI (environment/run-notebooks.py)
+ * runs the same notebooks with fewer steps and smaller images.
+ *
+ *   nbSetting('steps', 256)          // FEATVIS_NB_STEPS=24 → 24
+ *   nbSetting('imageFolder', '…')    // FEATVIS_NB_IMAGE_FOLDER
+ *
+ * The value's type follows the default: number, boolean, string or number[]
+ * (comma-separated in the environment). A malformed value is an error, never
+ * silently the default.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { FeatvisError } from '../models/errors.js';
+
+export type SettingValue = string | number | boolean | number[];
+
+/** Widens literal types: nbSetting('steps', 256) is a number, not 256. */
+export type Widen<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T extends number[] ? number[] : never;
+
+/** `imageFolder` → `FEATVIS_NB_IMAGE_FOLDER`. */
+export function settingEnvName(name: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) throw new FeatvisError(`setting names are camelCase identifiers, got '${name}'`);
+  return `FEATVIS_NB_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+}
+
+/** Parses `raw` as the type of `def`. */
+export function parseSetting<T extends SettingValue>(name: string, raw: string, def: T): Widen<T> {
+  const bad = (what: string): FeatvisError => new FeatvisError(`${settingEnvName(name)}='${raw}' is not ${what}`);
+  const text = raw.trim();
+  if (typeof def === 'number') {
+    const n = Number(text);
+    if (text === '' || !Number.isFinite(n)) throw bad('a number');
+    return n as Widen<T>;
+  }
+  if (typeof def === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(text)) return true as Widen<T>;
+    if (/^(0|false|no|off)$/i.test(text)) return false as Widen<T>;
+    throw bad('a boolean (1/0, true/false, yes/no)');
+  }
+  if (Array.isArray(def)) {
+    if (text === '') return [] as number[] as Widen<T>;
+    const list = text.split(',').map((s) => Number(s.trim()));
+    if (list.some((n) => !Number.isFinite(n))) throw bad('a comma-separated list of numbers');
+    return list as Widen<T>;
+  }
+  return text as Widen<T>;
+}
+
+/** The setting `name`: the environment's FEATVIS_NB_<NAME> when set (and non-empty), else `def`. */
+export function nbSetting<T extends SettingValue>(name: string, def: T): Widen<T> {
+  const raw = process.env[settingEnvName(name)];
+  if (raw === undefined || raw === '') return (Array.isArray(def) ? [...def] : def) as Widen<T>;
+  return parseSetting(name, raw, def);
+}
+
+export type Settings<T extends Record<string, SettingValue>> = { [K in keyof T]: Widen<T[K]> };
+
+export interface SettingsInfo {
+  name: string;
+  env: string;
+  value: SettingValue;
+  /** 'env' when the environment overrode the default. */
+  from: 'default' | 'env';
+}
+
+/** Resolves several settings at once; `describeSettings` lists where each came from. */
+export function nbSettings<T extends Record<string, SettingValue>>(defaults: T): Settings<T> {
+  const out: Record<string, SettingValue> = {};
+  for (const [k, v] of Object.entries(defaults)) out[k] = nbSetting(k, v);
+  return out as Settings<T>;
+}
+
+export function describeSettings(defaults: Record<string, SettingValue>): SettingsInfo[] {
+  return Object.entries(defaults).map(([name, def]) => {
+    const env = settingEnvName(name);
+    const raw = process.env[env];
+    const from = raw === undefined || raw === '' ? 'default' : 'env';
+    return { name, env, value: nbSetting(name, def), from };
+  });
+}
+
+let rootCache: string | null = null;
+
+/** The featvis repository root: the nearest folder above the working directory whose package.json is named featvis. */
+export function repoRoot(): string {
+  if (rootCache) return rootCache;
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg)) {
+      try {
+        if ((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'featvis') return (rootCache = dir);
+      } catch {
+        // not a JSON package file: keep looking
+      }
+    }
+    if (path.dirname(dir) === dir) throw new FeatvisError(`not inside the featvis repository (no featvis package.json above ${process.cwd()})`);
+  }
+}
+
+/** The shared models/images folder (FEATVIS_SHARED, else ../shared beside the repository). */
+export function sharedDir(...parts: string[]): string {
+  return path.join(process.env.FEATVIS_SHARED ?? path.resolve(repoRoot(), '..', 'shared'), ...parts);
+}
+
+/**
+ * A path setting: absolute paths stay; relative ones are taken from the
+ * working directory when they exist there, else from the repository root.
+ */
+export function resolvePath(p: string): string {
+  if (path.isAbsolute(p)) return p;
+  if (fs.existsSync(p)) return path.resolve(p);
+  return path.resolve(repoRoot(), p);
+}
+
+/**
+ * Folder for a notebook's outputs (created): <root>/<name>, where root is
+ * FEATVIS_NB_OUT when set (the CI runner uses a fresh folder), else
+ * runs/notebooks under the repository.
+ */
+export function outputDir(name: string): string {
+  const root = process.env.FEATVIS_NB_OUT ? path.resolve(process.env.FEATVIS_NB_OUT) : path.join(repoRoot(), 'runs', 'notebooks');
+  const dir = path.join(root, name.replace(/[^\w.-]+/g, '_'));
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Output folder for one AM run: <notebook output>/<layer>-<settings hash>, so
+ * re-running a cell with the same settings resumes / reuses its images and
+ * other settings never collide (see visualizeChannels).
+ */
+export function runDir(notebook: string, layer: string, hash: string): string {
+  return path.join(outputDir(notebook), `${layer.replace(/[^\w.-]+/g, '_')}-${hash}`);
+}
