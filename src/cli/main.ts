@@ -62,7 +62,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       console.error(`featvis ${cmd}: ${err.message}`);
       return 1;
     }
-    throw err;
+    // Anything else is a bug or an environment problem: one readable line, the stack on request.
+    const msg = err instanceof Error ? err.message : String(err);
+    console.error(`featvis ${cmd}: unexpected error: ${msg}`);
+    if (process.env.FEATVIS_DEBUG) console.error(err);
+    else console.error('(set FEATVIS_DEBUG=1 to see the stack trace; please report it)');
+    return 1;
   }
 }
 
