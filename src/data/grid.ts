@@ -21,7 +21,9 @@ function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 }
 
-function textSvg(text: string, width: number, height: number, fontSize: number): Buffer {
+function textSvg(text: string, width: number, height: number, maxFontSize: number): Buffer {
+  // Shrink the font so the line fits the width (DejaVu Sans averages ~0.6 em per character).
+  const fontSize = Math.max(6, Math.min(maxFontSize, Math.floor((width - 4) / (0.6 * Math.max(1, text.length)))));
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
       `<text x="${width / 2}" y="${height - Math.max(2, (height - fontSize) / 2) - 1}" font-family="DejaVu Sans, Arial, sans-serif" font-size="${fontSize}" fill="#222" text-anchor="middle">${escapeXml(text)}</text></svg>`,

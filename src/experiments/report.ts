@@ -98,9 +98,9 @@ export function figures(cells: readonly CellRow[], summary: readonly StrengthSum
       figure: {
         data,
         layout: {
-          title: { text: `${knob}: interpretability vs strength` },
+          title: { text: `${knob}: interpretability vs strength<br><sub>${metric}</sub>` },
           xaxis: { title: { text: `${knob} strength` } },
-          yaxis: { title: { text: `mean ${metric} to top-9 (lower = closer)` } },
+          yaxis: { title: { text: 'mean distance to top-9 (lower = closer)' } },
           shapes,
           width: 640,
           height: 400,
@@ -181,6 +181,7 @@ Controls, averaged over channels: floor (top-9 vs random images) = ${rep.floor?.
 ${bestRows}
 </table>
 <h2>Score vs strength</h2>
+<p>Thin lines: channels; black: mean (error bars: 95 % CI over seeds when there are several). Dotted red: floor; dotted green: ceiling.</p>
 ${plots}
 <h2>Best result per regulariser</h2>
 <p>Rows: regularisers at their best strength; last row: each channel's top-1 dataset exemplar.</p>

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { createRequire } from 'node:module';
 import { composeGrid, type GridOptions } from '../data/grid.js';
 import { encodePng, type RgbImage } from '../data/image.js';
-import { figureBundle, type PlotFigure } from './plot.js';
+import { figureBundle, type PlotFigure, type PlotlyJson } from './plot.js';
 import { describeSettings, nbSettings, type SettingValue, type Settings } from './settings.js';
 
 export type MimeBundle = Record<string, unknown>;
@@ -136,7 +136,7 @@ export function showNote(text: string): void {
 }
 
 /** Displays a Plotly figure (interactive in JupyterLab with jupyterlab-plotly, SVG elsewhere). */
-export function showPlot(fig: PlotFigure): void {
+export function showPlot(fig: PlotFigure | PlotlyJson): void {
   send(figureBundle(fig));
 }
 

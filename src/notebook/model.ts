@@ -15,12 +15,11 @@ import path from 'node:path';
 import { DEFAULT_MODEL, defaultLayer } from '../cli/defaults.js';
 import { FeatvisError } from '../models/errors.js';
 import { loadModel } from '../models/load.js';
-import '../models/registry.js';
-// Registers the .tflite loader with loadModel (the CI model is a .tflite).
-import '../models/tflite.js';
 import type { FeatModel } from '../models/types.js';
 import { loadZooModel } from '../models/zoo.js';
-import { createLpips, createLpipsLike, SQUEEZENET_CAFFE_LPIPS_LIKE_LAYERS, SQUEEZENET_CAFFE_PREPROCESS, type PerceptualMetric } from '../metrics/lpips.js';
+import type { MetricConfig } from '../experiments/config.js';
+import { createMetric } from '../experiments/metricFactory.js';
+import { SQUEEZENET_CAFFE_LPIPS_LIKE_LAYERS, type PerceptualMetric } from '../metrics/lpips.js';
 import { showNote } from './display.js';
 import { nbSetting, resolvePath, sharedDir } from './settings.js';
 
@@ -117,6 +116,8 @@ export function spreadLayers(model: FeatModel, count: number, around?: string): 
 
 export interface ChosenMetric {
   metric: PerceptualMetric;
+  /** The metric as the sweep / score configuration names it (createMetric(config) builds the same metric). */
+  config: MetricConfig;
   /** True for calibrated LPIPS, false for LPIPS-like. */
   isLpips: boolean;
   /** Label for tables and chart axes ("LPIPS v0.1 alex" or "LPIPS-like(equal) …"). */
@@ -125,50 +126,46 @@ export interface ChosenMetric {
   dispose(): void;
 }
 
-/** The shared Caffe SqueezeNet 1.1 features (TF.js) for LPIPS-like. */
+/** The shared Caffe SqueezeNet 1.1 features (TF.js) for LPIPS-like (setting lpipsLikeFeatures). */
 export function squeezenetFeaturesPath(): string {
   return resolvePath(nbSetting('lpipsLikeFeatures', sharedDir('models', 'tfjs_squeezenet1.1_features_caffe')));
 }
 
+/** Calibrated LPIPS v0.1 on AlexNet; the linear heads from the shared folder when present (else downloaded). */
+export function lpipsConfig(): MetricConfig {
+  const shippedHeads = sharedDir('lpips', 'v0.1', 'alex.pth');
+  return { kind: 'lpips', net: 'alex', version: '0.1', ...(fs.existsSync(shippedHeads) ? { linWeights: shippedHeads } : {}) };
+}
+
 /** LPIPS-like with equal weights on the shared SqueezeNet features. */
-export async function createSqueezeLpipsLike(featuresPath: string = squeezenetFeaturesPath()): Promise<ChosenMetric> {
+export function lpipsLikeConfig(featuresPath: string = squeezenetFeaturesPath()): MetricConfig {
   if (!fs.existsSync(featuresPath)) throw new FeatvisError(`LPIPS-like needs the SqueezeNet features model at ${featuresPath} (setting lpipsLikeFeatures / FEATVIS_NB_LPIPS_LIKE_FEATURES)`);
-  const features = await loadModel(featuresPath, { preprocess: SQUEEZENET_CAFFE_PREPROCESS, name: 'squeezenet1.1-caffe' });
-  const metric = createLpipsLike({ features, layers: SQUEEZENET_CAFFE_LPIPS_LIKE_LAYERS });
-  return {
-    metric,
-    isLpips: false,
-    label: metric.label,
-    note: null,
-    dispose: () => {
-      metric.dispose();
-      features.dispose();
-    },
-  };
+  return { kind: 'lpips-like', model: featuresPath, layers: [...SQUEEZENET_CAFFE_LPIPS_LIKE_LAYERS], preset: 'squeezenet-caffe' };
+}
+
+async function build(config: MetricConfig, note: string | null): Promise<ChosenMetric> {
+  const metric = await createMetric(config);
+  return { metric, config, isLpips: config.kind === 'lpips', label: metric.label, note, dispose: () => metric.dispose() };
 }
 
 /**
  * `setting` (default: notebook setting `metric`): 'auto' = LPIPS (AlexNet,
- * v0.1) when available, else LPIPS-like with a note; 'lpips' or 'lpips-like'
- * force one.
+ * v0.1) when its weights are cached or downloadable, else LPIPS-like with a
+ * note; 'lpips' or 'lpips-like' force one. Built with the sweep's createMetric.
  */
 export async function chooseMetric(setting: string = nbSetting('metric', 'auto')): Promise<ChosenMetric> {
   if (setting !== 'auto' && setting !== 'lpips' && setting !== 'lpips-like') throw new FeatvisError(`metric must be auto, lpips or lpips-like, got '${setting}'`);
-  if (setting !== 'lpips-like') {
-    try {
-      const shippedHeads = sharedDir('lpips', 'v0.1', 'alex.pth');
-      const metric = await createLpips({ net: 'alex', version: '0.1', ...(fs.existsSync(shippedHeads) ? { linWeights: shippedHeads } : {}) });
-      return { metric, isLpips: true, label: metric.label, note: null, dispose: () => metric.dispose() };
-    } catch (err) {
-      if (setting === 'lpips' || !(err instanceof FeatvisError)) throw err;
-      const chosen = await createSqueezeLpipsLike();
-      chosen.note =
-        `LPIPS (AlexNet backbone) is not available here (${firstLine(err)}). ` +
-        `Scores below are LPIPS-like: the LPIPS formula with equal channel weights on ${path.basename(squeezenetFeaturesPath())} features. ` +
-        `They rank images the same way in spirit but are not LPIPS values and are not comparable with the study's numbers.`;
-      showNote(chosen.note);
-      return chosen;
-    }
+  if (setting === 'lpips-like') return build(lpipsLikeConfig(), null);
+  try {
+    return await build(lpipsConfig(), null);
+  } catch (err) {
+    if (setting === 'lpips' || !(err instanceof FeatvisError)) throw err;
+    const config = lpipsLikeConfig();
+    const note =
+      `LPIPS (AlexNet backbone) is not available here (${firstLine(err)}). ` +
+      `Scores below are LPIPS-like: the LPIPS formula with equal channel weights on ${path.basename(squeezenetFeaturesPath())} features. ` +
+      `They are not LPIPS values and are not comparable with the study's numbers.`;
+    showNote(note);
+    return build(config, note);
   }
-  return createSqueezeLpipsLike();
 }

@@ -1,11 +1,11 @@
 /**
  * Charts for notebooks as Plotly figures: JupyterLab draws the
  * `application/vnd.plotly.v1+json` output interactively (with the
- * jupyterlab-plotly renderer that the `plotly` Python package installs);
- * every other viewer (nbviewer, GitHub, a JupyterLab without it) shows the
- * static SVG drawn here from the same figure. Only what the notebooks need:
- * line/marker scatter traces, bars, a log or linear x axis, horizontal
- * reference lines (`shapes` of type line spanning the plot).
+ * jupyterlab-plotly renderer that the `plotly` Python package installs; core
+ * JupyterLab has no Plotly renderer); every other viewer (nbviewer, GitHub, a
+ * JupyterLab without it) shows the static SVG drawn here from the same figure.
+ * The SVG covers what the notebooks need: line/marker scatter traces, bars,
+ * log / linear / category x axes, horizontal reference lines (line shapes).
  */
 import { FeatvisError } from '../models/errors.js';
 
@@ -35,7 +35,7 @@ export interface PlotShape {
   y0: number;
   y1: number;
   line?: { dash?: 'solid' | 'dash' | 'dot'; color?: string };
-  /** featvis extension for the SVG fallback (Plotly ignores it): label drawn at the line's right end. */
+  /** Label the SVG fallback draws at the line's right end. */
   name?: string;
 }
 
@@ -196,16 +196,98 @@ export function figureSvg(fig: PlotFigure): string {
   return parts.join('');
 }
 
-/** Mime bundle for a figure: Plotly JSON (interactive), SVG (static fallback), plain text. */
-export function figureBundle(fig: PlotFigure): Record<string, unknown> {
-  validateFigure(fig);
-  // Plotly ignores unknown shape keys, but keep its JSON clean: drop the SVG-only `name`.
-  const layout = fig.layout ? { ...fig.layout, ...(fig.layout.shapes ? { shapes: fig.layout.shapes.map(({ name: _n, ...s }) => s) } : {}) } : {};
-  const data = fig.data.map((t) => ({ type: 'scatter', ...t, x: [...t.x], y: [...t.y] }));
-  const summary = `${fig.layout?.title?.text ?? 'chart'}: ${fig.data.map((t) => `${t.name ?? 'trace'} (${t.y.length} points)`).join(', ')}`;
+/** Any Plotly figure as JSON (e.g. the sweep report's figures in src/experiments/report.ts). */
+export interface PlotlyJson {
+  data: ReadonlyArray<Record<string, unknown>>;
+  layout?: Record<string, unknown>;
+}
+
+function rec(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function titleOf(v: unknown): { text: string } | undefined {
+  const t = typeof v === 'string' ? v : str(rec(v)?.text);
+  return t === undefined ? undefined : { text: t };
+}
+
+function dashOf(v: unknown): 'solid' | 'dash' | 'dot' | undefined {
+  return v === 'dash' || v === 'dot' || v === 'solid' ? v : v === 'dashdot' || v === 'longdash' ? 'dash' : undefined;
+}
+
+/**
+ * The subset of a Plotly JSON figure the SVG fallback draws (scatter / bar
+ * traces, axis titles and types, horizontal line shapes). Missing y values
+ * (null) become NaN and are skipped.
+ */
+export function toPlotFigure(json: PlotlyJson | PlotFigure): PlotFigure {
+  const data: PlotTrace[] = [];
+  for (const t of json.data as ReadonlyArray<Record<string, unknown>>) {
+    const xs = Array.isArray(t.x) ? (t.x as unknown[]) : [];
+    const ys = Array.isArray(t.y) ? (t.y as unknown[]) : [];
+    const mode = str(t.mode);
+    const line = rec(t.line);
+    const marker = rec(t.marker);
+    const dash = dashOf(line?.dash);
+    const color = str(line?.color);
+    const mColor = str(marker?.color);
+    data.push({
+      x: xs.map((v) => (typeof v === 'number' || typeof v === 'string' ? v : String(v))),
+      y: ys.map((v) => (typeof v === 'number' ? v : Number.NaN)),
+      ...(str(t.name) !== undefined ? { name: str(t.name)! } : {}),
+      type: t.type === 'bar' ? 'bar' : 'scatter',
+      ...(mode === 'lines' || mode === 'markers' || mode === 'lines+markers' ? { mode } : {}),
+      ...(dash || color ? { line: { ...(dash ? { dash } : {}), ...(color ? { color } : {}) } } : {}),
+      ...(mColor ? { marker: { color: mColor } } : {}),
+    });
+  }
+  const l = rec(json.layout) ?? {};
+  const axis = (v: unknown): PlotAxis | undefined => {
+    const a = rec(v);
+    if (!a) return undefined;
+    const title = titleOf(a.title);
+    const type = a.type === 'log' || a.type === 'linear' || a.type === 'category' ? a.type : undefined;
+    return { ...(title ? { title } : {}), ...(type ? { type } : {}) };
+  };
+  const shapes: PlotShape[] = [];
+  for (const sh of Array.isArray(l.shapes) ? (l.shapes as unknown[]) : []) {
+    const r = rec(sh);
+    if (!r || r.type !== 'line' || typeof r.y0 !== 'number' || r.y0 !== r.y1) continue;
+    const line = rec(r.line);
+    shapes.push(hline(r.y0, str(r.name) ?? '', dashOf(line?.dash) === 'dot' ? 'dot' : 'dash', str(line?.color) ?? '#888'));
+  }
+  const title = titleOf(l.title);
+  const xaxis = axis(l.xaxis);
+  const yaxis = axis(l.yaxis);
   return {
-    [PLOTLY_MIME]: { data, layout },
+    data,
+    layout: {
+      ...(title ? { title } : {}),
+      ...(xaxis ? { xaxis } : {}),
+      ...(yaxis ? { yaxis } : {}),
+      ...(typeof l.width === 'number' ? { width: l.width } : {}),
+      ...(typeof l.height === 'number' ? { height: l.height } : {}),
+      ...(shapes.length ? { shapes } : {}),
+    },
+  };
+}
+
+/**
+ * Mime bundle for a figure: Plotly JSON (interactive, passed through as given),
+ * SVG (static fallback, see toPlotFigure) and plain text. Accepts featvis' typed
+ * figures and any Plotly JSON figure.
+ */
+export function figureBundle(input: PlotFigure | PlotlyJson): Record<string, unknown> {
+  const fig = toPlotFigure(input);
+  validateFigure(fig);
+  const traces: ReadonlyArray<object> = input.data;
+  return {
+    [PLOTLY_MIME]: { data: traces.map((t) => ({ type: 'scatter', ...t })), layout: input.layout ?? {} },
     'image/svg+xml': figureSvg(fig),
-    'text/plain': summary,
+    'text/plain': `${fig.layout?.title?.text ?? 'chart'}: ${fig.data.map((t) => `${t.name ?? 'trace'} (${t.y.length} points)`).join(', ')}`,
   };
 }
