@@ -141,7 +141,7 @@ export async function bestGrid(outDir: string, rep: SweepReport, seed?: number):
     captions.push(`ch ${ch}: top-1 exemplar`);
   }
   if (tiles.length === 0) throw new FeatvisError('no finished cells to show');
-  return composeGrid(tiles, { cols: channels.length, tile: Math.min(160, rep.config.size), captions, title: `best strength per regulariser · ${rep.model} ${rep.config.layer}` });
+  return composeGrid(tiles, { cols: channels.length, tile: Math.max(128, Math.min(160, rep.config.size)), captions, title: `best strength per regulariser · ${rep.model} ${rep.config.layer}` });
 }
 
 function escapeHtml(s: string): string {

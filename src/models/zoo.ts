@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dataFile } from '../io/projectPaths.js';
 import { ensureCached, type RemoteFile } from '../io/cache.js';
 import { FeatvisError } from './errors.js';
 import { loadInceptionV3, looksLikeInceptionV3 } from './inceptionV3.js';
@@ -28,18 +28,18 @@ export interface ZooEntry {
   build(weightsFile: string, opts: LoadOptions): FeatModel;
 }
 
-const labelsFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'data', 'imagenet_labels_1000.txt');
+const labelsFile = (): string => dataFile('imagenet_labels_1000.txt');
 
 let imagenetCache: string[] | null = null;
 /** The 1000 ImageNet class names in Keras' index order (data/imagenet_labels_1000.txt). */
 export function imagenetLabels(): string[] {
   if (!imagenetCache) {
     const lines = fs
-      .readFileSync(labelsFile, 'utf8')
+      .readFileSync(labelsFile(), 'utf8')
       .split('\n')
       .map((l) => l.trimEnd())
       .filter((l) => l.length > 0 && !l.startsWith('#'));
-    if (lines.length !== 1000) throw new FeatvisError(`${labelsFile} has ${lines.length} class names, expected 1000`);
+    if (lines.length !== 1000) throw new FeatvisError(`${labelsFile()} has ${lines.length} class names, expected 1000`);
     imagenetCache = lines;
   }
   return [...imagenetCache];
