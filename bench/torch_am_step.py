@@ -157,12 +157,15 @@ class TfliteTorch(torch.nn.Module):
             if kind == "conv":
                 w = spec["w"]
                 kh, kw = w.shape[2], w.shape[3]
+                pad = 0
                 if spec["same"]:
                     ph = _same_pad(a.shape[2], kh, spec["stride"][0], spec["dil"][0])
                     pw = _same_pad(a.shape[3], kw, spec["stride"][1], spec["dil"][1])
-                    if any(ph + pw):
-                        a = F.pad(a, (pw[0], pw[1], ph[0], ph[1]))
-                y = F.conv2d(a, w, spec["b"], spec["stride"], 0, spec["dil"], spec["groups"])
+                    if ph[0] == ph[1] and pw[0] == pw[1]:
+                        pad = (ph[0], pw[0])  # symmetric: let the convolution pad (no copy)
+                    else:
+                        a = F.pad(a, (pw[0], pw[1], ph[0], ph[1]))  # TF SAME: the odd pixel after
+                y = F.conv2d(a, w, spec["b"], spec["stride"], pad, spec["dil"], spec["groups"])
                 y = _act(y, spec["act"])
             elif kind == "add":
                 y = _act(a + v[ins[1]], spec["act"])
@@ -221,7 +224,8 @@ def make_step(batch, size, transforms, tv, weights_grad):
 def handle(req):
     cmd = req["cmd"]
     if cmd == "init":
-        torch.set_num_threads(int(req.get("threads", 2)))
+        state["threads"] = int(req.get("threads", 2))
+        torch.set_num_threads(state["threads"])
         t0 = time.perf_counter()
         state["net"] = TfliteTorch(req["model"], req["layer"]).eval()
         state["range"] = req["range"]
@@ -235,8 +239,9 @@ def handle(req):
         with torch.no_grad():
             y = state["net"](torch.from_numpy(x).permute(0, 3, 1, 2) * (hi - lo) + lo).permute(0, 2, 3, 1).numpy()
         ref = ref.reshape(y.shape)
-        return {"ok": True, "shape": list(y.shape), "maxAbsDiff": float(np.abs(y - ref).max()), "maxAbs": float(np.abs(ref).max()), "meanAbsDiff": float(np.abs(y - ref).mean())}
+        return {"ok": True, "shape": list(y.shape), "torchSum": float(y.astype(np.float64).sum()), "refSum": float(ref.astype(np.float64).sum()), "maxAbsDiff": float(np.abs(y - ref).max()), "maxAbs": float(np.abs(ref).max()), "meanAbsDiff": float(np.abs(y - ref).mean())}
     if cmd == "time":
+        torch.set_num_threads(int(req.get("threads", state.get("threads", 2))))
         step = make_step(req["batch"], req["size"], req.get("transforms", "none"), req.get("tv", 0), req.get("weightsGrad", False))
         ms = []
         for _ in range(req["steps"]):
@@ -245,6 +250,7 @@ def handle(req):
             ms.append((time.perf_counter() - t0) * 1000)
         return {"ok": True, "ms": ms}
     if cmd == "forward":
+        torch.set_num_threads(int(req.get("threads", state.get("threads", 2))))
         net = state["net"]
         x = torch.rand(req["batch"], 3, req["size"], req["size"])
         ms = []
@@ -255,6 +261,7 @@ def handle(req):
                 ms.append((time.perf_counter() - t0) * 1000)
         return {"ok": True, "ms": ms}
     if cmd == "profile":
+        torch.set_num_threads(int(req.get("threads", state.get("threads", 2))))
         step = make_step(req["batch"], req["size"], req.get("transforms", "none"), req.get("tv", 0), False)
         step()
         from torch.profiler import ProfilerActivity, profile
