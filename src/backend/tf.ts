@@ -7,6 +7,7 @@
  * Every other module imports `tf` from here, never from a tfjs package.
  */
 import { createRequire } from 'node:module';
+import { installFastGradients } from './fastGradients.js';
 
 export type Tf = typeof import('@tensorflow/tfjs');
 export type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
@@ -118,6 +119,7 @@ function firstLine(err: unknown): string {
 // Synchronous on purpose: no top-level await, so CommonJS hosts (tslab
 // notebooks, require(esm)) can load featvis.
 const loaded = load();
+installFastGradients(loaded.tf);
 
 /** The TensorFlow.js namespace featvis computes with. */
 export const tf: Tf = loaded.tf;
