@@ -120,3 +120,24 @@ test('DeepDream raises the layer objective on a real photo', { skip }, async () 
   assert.deepEqual(r.image.shape, photo.shape);
   tf.dispose([r.image, photo]);
 });
+
+test('a channel\'s image does not depend on its batch-mates (per-channel seeds, batch-shared transforms)', { skip }, async () => {
+  const { visualizeChannels } = await import('../src/optvis/visualize.js');
+  const base = { layer: LAYER, steps: 6, size: 40, learningRate: 0.05, param: 'fft' as const, decorrelate: true, transforms: STANDARD_TRANSFORMS, regularizers: {}, seed: 4, snapshots: [] };
+  const together = await visualizeChannels(model, { ...base, channels: [3, 9], batchSize: 2 });
+  const alone = await visualizeChannels(model, { ...base, channels: [9], batchSize: 1 });
+  const a = together.images[1]!.data;
+  const b = alone.images[0]!.data;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+  assert.ok(diff < 1e-3, `channel 9 rendered with and without channel 3 differs by ${diff}`);
+});
+
+test('the batch-shared resampler equals the per-image one for the same map', async () => {
+  const { affineSample, affineSampleShared } = await import('../src/optvis/affine.js');
+  const x = tf.randomUniform([2, 17, 13, 3], 0, 1, 'float32', 9) as Tensor4D;
+  const m = { dx: 2, dy: -3, scale: 1.05, angle: 0.07 };
+  const d = tf.tidy(() => tf.max(tf.abs(tf.sub(affineSample(x, [m, m]), affineSampleShared(x, m)))).dataSync()[0]!);
+  assert.ok(d < 1e-5, `max difference ${d}`);
+  x.dispose();
+});

@@ -37,6 +37,9 @@ data and output
   --checkpoint-minutes N  mid-epoch checkpoint interval (default 10)
   --max-steps N         stop after N steps (writes a checkpoint; for timing runs)
   --val-subset N        validation images checked after each epoch (default 500; 0 = none)
+  --eval-size N         input side of the exported model and of evaluation (default ${EVAL_SIZE});
+                        not part of the training settings: rerun a finished run with another value
+                        to re-export without retraining
 
 recipe (defaults + --teacher = shipped model)
   --seed N              (default ${DEFAULT_RECIPE.seed})
@@ -80,6 +83,7 @@ export async function runTrain(argv: string[]): Promise<number> {
         'checkpoint-minutes': { type: 'string' },
         'max-steps': { type: 'string' },
         'val-subset': { type: 'string' },
+        'eval-size': { type: 'string' },
         seed: { type: 'string' },
         epochs: { type: 'string' },
         batch: { type: 'string' },
@@ -151,6 +155,8 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
   };
   if (config.epochs < 1 || config.batchSize < 1) throw new FeatvisError('--epochs and --batch must be at least 1');
   const key = configKey(config);
+  const evalSize = num(s('eval-size'), 'eval-size', EVAL_SIZE, true);
+  if (evalSize < 32 || evalSize > 512) throw new FeatvisError(`--eval-size must be between 32 and 512, got ${evalSize}`);
   const ckpt = path.resolve(s('checkpoint') ?? path.join(cache, 'checkpoints', `${DEFAULT_MODEL_NAME}-${key}.ckpt`));
   if (o.fresh && fs.existsSync(ckpt)) fs.rmSync(ckpt);
   const t0 = Date.now();
@@ -159,7 +165,7 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
   say(`featvis train: data ${dataRoot}, out ${outDir}, settings ${key}, checkpoint ${ckpt}`);
   const progress = (what: string) => (done: number, total: number) => say(`${what}: ${done}/${total} images (${fmtTime((Date.now() - t0) / 1000)})`);
   const trainCache = await ensureImageCache({ root: dataRoot, split: 'train', size: TRAIN_CACHE_SIZE, dir: cache, onProgress: progress('decoding train') });
-  const valCache = await ensureImageCache({ root: dataRoot, split: 'val', size: EVAL_SIZE, dir: cache, onProgress: progress('decoding val') });
+  const valCache = await ensureImageCache({ root: dataRoot, split: 'val', size: evalSize, dir: cache, onProgress: progress('decoding val') });
   let teacher: Float32Array | undefined;
   let teacherTop1 = NaN;
   if (teacherPath) {
@@ -218,15 +224,15 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
     return stop.stop ? 130 : 0;
   }
 
-  const fixed = fixedSizeCopy(result.model, config.arch, EVAL_SIZE);
+  const fixed = fixedSizeCopy(result.model, config.arch, evalSize);
   result.model.dispose();
   const all = Array.from({ length: valCache.count }, (_, i) => i);
-  const val = await evaluate(fixed, valCache, all, EVAL_SIZE);
+  const val = await evaluate(fixed, valCache, all, evalSize);
   say(`full val top-1: ${(val.top1 * 100).toFixed(2)} % (${val.correct}/${val.count})`);
   const labels = IMAGENETTE_CLASSES.map((c) => c.name);
   const weightBytes = await saveLayersModel(fixed, outDir, {
     name: DEFAULT_MODEL_NAME,
-    preprocess: { size: [EVAL_SIZE, EVAL_SIZE], range: [-1, 1], channelOrder: 'RGB' },
+    preprocess: { size: [evalSize, evalSize], range: [-1, 1], channelOrder: 'RGB' },
     labels,
     visualise: { recommendedLayer: 'stage3', stages: ['stem', 'stage1', 'stage2', 'stage3', 'stage4'], logits: 'logits' },
     training: { settings: key, seed: config.seed, valTop1: val.top1, valCount: val.count, seconds: Math.round(result.elapsed) },
@@ -246,8 +252,8 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
     backend: `${b.package} (TensorFlow ${b.tfVersion ?? 'n/a'}, ${b.backend} backend)`,
     params: countParams(fixed),
     weightBytes,
-    macs: forwardMacs(config.arch, EVAL_SIZE),
-    inputSize: EVAL_SIZE,
+    macs: forwardMacs(config.arch, evalSize),
+    inputSize: evalSize,
     trainCacheSize: TRAIN_CACHE_SIZE,
     layers,
     teacher: teacherPath ? { file: path.basename(teacherPath), trainTop1: teacherTop1 } : null,

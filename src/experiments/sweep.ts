@@ -234,7 +234,7 @@ export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<Sw
               learningRate: cfg.learningRate,
               regularizers,
               transforms,
-              seed: seeds,
+              seed,
               ...(opts.signal ? { signal: opts.signal } : {}),
             });
             const imgs = await batchToImages(r.images);

@@ -57,3 +57,48 @@ export function affineSample(images: Tensor4D, maps: readonly Affine[]): Tensor4
     return tf.reshape(out, [n, h, w, c]) as Tensor4D;
   });
 }
+
+/**
+ * One affine map for the whole batch (the per-step transforms of a render):
+ * the bilinear sampling map is computed once on the host (4 indices and 4
+ * weights per output pixel) and applied to every image with a single gather
+ * along the pixel axis — a handful of kernels however large the batch.
+ */
+export function affineSampleShared(images: Tensor4D, m: Affine): Tensor4D {
+  const [n, h, w, c] = images.shape;
+  const count = h * w;
+  const cy = (h - 1) / 2;
+  const cx = (w - 1) / 2;
+  const cos = Math.cos(m.angle) / m.scale;
+  const sin = Math.sin(m.angle) / m.scale;
+  const idx = new Int32Array(count * 4);
+  const wts = new Float32Array(count * 4);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const ox = x - cx - m.dx;
+      const oy = y - cy - m.dy;
+      const sx = Math.min(Math.max(cos * ox + sin * oy + cx, 0), w - 1);
+      const sy = Math.min(Math.max(-sin * ox + cos * oy + cy, 0), h - 1);
+      const x0 = Math.min(Math.floor(sx), Math.max(w - 2, 0));
+      const y0 = Math.min(Math.floor(sy), Math.max(h - 2, 0));
+      const fx = sx - x0;
+      const fy = sy - y0;
+      const x1 = Math.min(x0 + 1, w - 1);
+      const y1 = Math.min(y0 + 1, h - 1);
+      const o = (y * w + x) * 4;
+      idx[o] = y0 * w + x0;
+      idx[o + 1] = y0 * w + x1;
+      idx[o + 2] = y1 * w + x0;
+      idx[o + 3] = y1 * w + x1;
+      wts[o] = (1 - fx) * (1 - fy);
+      wts[o + 1] = fx * (1 - fy);
+      wts[o + 2] = (1 - fx) * fy;
+      wts[o + 3] = fx * fy;
+    }
+  }
+  return tf.tidy(() => {
+    const g = tf.gather(tf.reshape(images, [n, count, c]), tf.tensor1d(idx, 'int32'), 1); // [n, count*4, c]
+    const weighted = tf.mul(tf.reshape(g, [n, count, 4, c]), tf.tensor4d(wts, [1, count, 4, 1]));
+    return tf.reshape(tf.sum(weighted, 2), [n, h, w, c]) as Tensor4D;
+  });
+}

@@ -20,8 +20,8 @@ export interface RenderOptions {
   learningRate?: number;
   transforms?: TransformSpec;
   regularizers?: Regularizers;
-  /** Seed for the random transforms: one, or one per image (the parameterisation has its own). */
-  seed?: number | readonly number[];
+  /** Seed of the per-step random transforms (shared by the batch; the parameterisation has its own seeds). */
+  seed?: number;
   /** Steps (1-based) at which to keep a copy of the images. */
   snapshots?: readonly number[];
   /** Read back scores every k steps for onStep and the NaN check (default 10). */
@@ -74,9 +74,7 @@ export async function render(model: FeatModel, objective: Objective, param: Imag
   if (!(lr > 0) || !Number.isFinite(lr)) throw new FeatvisError(`learning rate must be > 0, got ${lr}`);
   objective.validate(model);
   validateRegularizers(reg, param);
-  const seed = opts.seed ?? 0;
-  if (typeof seed !== 'number' && seed.length !== param.batch) throw new FeatvisError(`${seed.length} seeds for a batch of ${param.batch}`);
-  const rng: Rng | Rng[] = typeof seed === 'number' ? new Rng(seed ^ 0x5eed) : seed.map((s) => new Rng(s ^ 0x5eed));
+  const rng = new Rng((opts.seed ?? 0) ^ 0x5eed);
   const optimizer = tf.train.adam(lr);
   const snapAt = new Set(opts.snapshots ?? []);
   const snapshots: Snapshot[] = [];

@@ -5,7 +5,7 @@
  */
 import { tf, type Tensor4D } from '../backend/tf.js';
 import { FeatvisError } from '../models/errors.js';
-import { affineSample, type Affine } from './affine.js';
+import { affineSampleShared, type Affine } from './affine.js';
 import type { Rng } from './rng.js';
 
 export interface TransformSpec {
@@ -48,8 +48,12 @@ export function isIdentity(spec: TransformSpec): boolean {
   return !spec.pad && !spec.jitter && !(spec.scales?.some((s) => s !== 1)) && !(spec.rotateDegrees?.some((r) => r !== 0));
 }
 
-/** Applies `spec` to a batch with fresh random parameters: item i draws from rngs[i] (or all from one Rng). */
-export function applyTransforms(images: Tensor4D, spec: TransformSpec, rngs: Rng | readonly Rng[]): Tensor4D {
+/**
+ * Applies `spec` to a batch with fresh random parameters from `rng`: one draw
+ * per step, shared by the whole batch (as Lucid does), so a channel's image
+ * depends on the render seed and not on which channels share its batch.
+ */
+export function applyTransforms(images: Tensor4D, spec: TransformSpec, rng: Rng): Tensor4D {
   if (isIdentity(spec)) return images;
   return tf.tidy(() => {
     let x = images;
@@ -58,21 +62,13 @@ export function applyTransforms(images: Tensor4D, spec: TransformSpec, rngs: Rng
       const paddings: Array<[number, number]> = [[0, 0], [pad, pad], [pad, pad], [0, 0]];
       x = spec.padMode === 'reflect' ? tf.mirrorPad(x, paddings, 'reflect') : tf.pad(x, paddings, 0.5);
     }
-    const n = x.shape[0];
-    const maps: Affine[] = [];
-    let any = false;
-    for (let i = 0; i < n; i++) {
-      const rng = Array.isArray(rngs) ? (rngs as readonly Rng[])[i]! : (rngs as Rng);
-      const j = spec.jitter ?? 0;
-      const m: Affine = {
-        dx: j ? rng.int(-j, j) : 0,
-        dy: j ? rng.int(-j, j) : 0,
-        scale: spec.scales?.length ? rng.pick(spec.scales) : 1,
-        angle: spec.rotateDegrees?.length ? (rng.pick(spec.rotateDegrees) * Math.PI) / 180 : 0,
-      };
-      if (m.dx || m.dy || m.scale !== 1 || m.angle) any = true;
-      maps.push(m);
-    }
-    return any ? affineSample(x, maps) : x;
+    const j = spec.jitter ?? 0;
+    const m: Affine = {
+      dx: j ? rng.int(-j, j) : 0,
+      dy: j ? rng.int(-j, j) : 0,
+      scale: spec.scales?.length ? rng.pick(spec.scales) : 1,
+      angle: spec.rotateDegrees?.length ? (rng.pick(spec.rotateDegrees) * Math.PI) / 180 : 0,
+    };
+    return m.dx || m.dy || m.scale !== 1 || m.angle ? affineSampleShared(x, m) : x;
   });
 }

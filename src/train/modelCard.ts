@@ -87,7 +87,7 @@ ${best.map((l) => `| \`${l.name}\` | ${l.shape.join(' × ')} |`).join('\n')}
   epoch and step), so the same command on the same data gives the same weights (up to the floating-point
   determinism of the TensorFlow build and thread count).
 
-Per-epoch log (val subset = 500 fixed val images):
+Per-epoch log (val subset: 500 fixed val images, every ~8th of the sorted split, whole image resized to the evaluation size):
 
 | epoch | input px | train loss | val-subset top-1 | seconds |
 |---|---|---|---|---|
