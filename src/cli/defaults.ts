@@ -4,7 +4,7 @@ import type { FeatModel } from '../models/types.js';
 export const DEFAULT_MODEL = 'featvis-imagenette';
 
 /** A layer worth looking at when the user names none: a zoo hint, else the middle spatial layer. */
-export function defaultLayer(model: FeatModel & { suggestedLayer?: string }): string {
+export function defaultLayer(model: FeatModel): string {
   if (model.suggestedLayer) return model.suggestedLayer;
   const spatial = model.layers.filter((l) => l.shape.length === 3 && l.shape[2]! >= 16);
   const pick = spatial[Math.floor(spatial.length * 0.6)] ?? model.layers[Math.floor(model.layers.length / 2)];

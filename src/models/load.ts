@@ -11,6 +11,7 @@ import { readTfjsArtifacts, isGraphModelArtifacts } from './tfjsFiles.js';
 import { GraphFeatModelTfjs, LayersFeatModel } from './tfjsModel.js';
 import type { FeatModel, Preprocess } from './types.js';
 import { zooLoaders } from './zoo.js';
+import { dataFile } from '../io/projectPaths.js';
 import { tfliteLoaders } from './tflite.js';
 
 export interface LoadOptions {
@@ -40,12 +41,25 @@ export function registerLoader(loader: ModelLoader): void {
 const DEFAULT_PREPROCESS: Preprocess = { size: [224, 224], range: [-1, 1], channelOrder: 'RGB' };
 
 /** Reads featvis.json beside a model file: {name, preprocess, labels | labelsFile}. */
-export function readSidecar(modelPath: string): { name?: string; preprocess?: Partial<Preprocess>; labels?: string[] } {
+export interface Sidecar {
+  name?: string;
+  preprocess?: Partial<Preprocess>;
+  labels?: string[];
+  suggestedLayer?: string;
+}
+
+export function readSidecar(modelPath: string): Sidecar {
   const dir = fs.existsSync(modelPath) && fs.statSync(modelPath).isDirectory() ? modelPath : path.dirname(modelPath);
   const f = path.join(dir, 'featvis.json');
   if (!fs.existsSync(f)) return {};
-  const j = JSON.parse(fs.readFileSync(f, 'utf8')) as { name?: string; preprocess?: Partial<Preprocess>; labels?: string[]; labelsFile?: string };
-  const out: { name?: string; preprocess?: Partial<Preprocess>; labels?: string[] } = {};
+  let j: Sidecar & { labelsFile?: string };
+  try {
+    j = JSON.parse(fs.readFileSync(f, 'utf8')) as Sidecar & { labelsFile?: string };
+  } catch (err) {
+    throw new FeatvisError(`${f} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const out: Sidecar = {};
+  if (typeof j.suggestedLayer === 'string') out.suggestedLayer = j.suggestedLayer;
   if (j.name) out.name = j.name;
   if (j.preprocess) out.preprocess = j.preprocess;
   if (j.labels) out.labels = j.labels;
@@ -59,7 +73,7 @@ async function loadTfjs(source: string, opts: LoadOptions): Promise<FeatModel> {
   const preprocess: Preprocess = { ...DEFAULT_PREPROCESS, ...side.preprocess, ...opts.preprocess };
   const name = opts.name ?? side.name ?? path.basename(source.endsWith('.json') ? path.dirname(source) : source.replace(/\/+$/, ''));
   const labels = opts.labels ?? side.labels;
-  const common = { name, preprocess, ...(labels ? { labels } : {}) };
+  const common = { name, preprocess, ...(labels ? { labels } : {}), ...(side.suggestedLayer ? { suggestedLayer: side.suggestedLayer } : {}) };
   try {
     if (isGraphModelArtifacts(artifacts)) {
       return new GraphFeatModelTfjs(await tf.loadGraphModel(tf.io.fromMemory(artifacts)), common);
@@ -75,6 +89,19 @@ async function loadTfjs(source: string, opts: LoadOptions): Promise<FeatModel> {
     throw new FeatvisError(`could not build the TF.js model from ${source}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
+
+/** Models shipped inside featvis (data/<id>/model.json), usable offline anywhere. */
+export const EMBEDDED_MODELS: readonly string[] = ['featvis-imagenette'];
+
+registerLoader({
+  name: 'embedded',
+  matches: (s) => EMBEDDED_MODELS.includes(s),
+  load: (s, opts) => {
+    const dir = dataFile(s);
+    if (!fs.existsSync(path.join(dir, 'model.json'))) throw new FeatvisError(`the embedded model '${s}' is missing from ${dir} (a broken checkout?)`);
+    return loadTfjs(dir, opts);
+  },
+});
 
 registerLoader({
   name: 'tfjs',

@@ -13,6 +13,7 @@ export interface TfjsModelOptions {
   name: string;
   preprocess: Preprocess;
   labels?: string[];
+  suggestedLayer?: string;
 }
 
 const SKIP_KINDS = new Set(['InputLayer', 'Dropout', 'Flatten', 'Reshape', 'ZeroPadding2D']);
@@ -21,6 +22,7 @@ export class LayersFeatModel implements FeatModel {
   readonly name: string;
   readonly preprocess: Preprocess;
   readonly labels?: readonly string[];
+  readonly suggestedLayer?: string;
   readonly layers: LayerInfo[];
   private readonly subModels = new Map<string, LayersModel>();
 
@@ -28,6 +30,7 @@ export class LayersFeatModel implements FeatModel {
     this.name = opts.name;
     this.preprocess = opts.preprocess;
     if (opts.labels) this.labels = opts.labels;
+    if (opts.suggestedLayer) this.suggestedLayer = opts.suggestedLayer;
     this.layers = model.layers
       .filter((l) => !SKIP_KINDS.has(l.getClassName()))
       .map((l) => {

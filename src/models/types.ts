@@ -34,6 +34,8 @@ export interface FeatModel {
   readonly layers: readonly LayerInfo[];
   readonly preprocess: Preprocess;
   readonly labels?: readonly string[];
+  /** A layer worth visualising first (used when the user names none). */
+  readonly suggestedLayer?: string;
   /**
    * Runs the network on `images` (NHWC, RGB, [0, 1]) only as far as the deepest
    * requested layer and returns those layers' outputs. Differentiable.
