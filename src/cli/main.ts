@@ -8,6 +8,7 @@ import { runLpips } from './lpips.js';
 import { runScore } from './score.js';
 import { runReport, runSweepCli } from './sweep.js';
 import { runTop9 } from './top9.js';
+import { runTrain } from './train.js';
 
 const HELP = `featvis — what do the channels of a CNN respond to?
 
@@ -19,6 +20,7 @@ const HELP = `featvis — what do the channels of a CNN respond to?
   featvis score   interpretability of an AM run: mean LPIPS to the top-9, with floor and ceiling
   featvis sweep   regularisation sweep from a config file (resumable) + report
   featvis report  (re)write a sweep's report
+  featvis train   retrain the embedded model (featvis-imagenette) on Imagenette
   featvis doctor  backend, TensorFlow version, threads
   Run \`featvis <command> --help\` for options.
 `;
@@ -34,6 +36,10 @@ const commands: Record<string, Command> = {
   score: runScore,
   sweep: runSweepCli,
   report: runReport,
+  train: async (argv) => {
+    const code = await runTrain([...argv]);
+    if (code !== 0) process.exitCode = code;
+  },
   doctor: async () => {
     for (const [k, v] of Object.entries(doctorReport())) console.log(`${k.padEnd(16)} ${v}`);
   },
