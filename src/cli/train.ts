@@ -234,6 +234,7 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
     name: DEFAULT_MODEL_NAME,
     preprocess: { size: [evalSize, evalSize], range: [-1, 1], channelOrder: 'RGB' },
     labels,
+    suggestedLayer: 'stage3',
     visualise: { recommendedLayer: 'stage3', stages: ['stem', 'stage1', 'stage2', 'stage3', 'stage4'], logits: 'logits' },
     training: { settings: key, seed: config.seed, valTop1: val.top1, valCount: val.count, seconds: Math.round(result.elapsed) },
   });

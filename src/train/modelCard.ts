@@ -32,18 +32,20 @@ function archLine(a: ArchConfig): string {
 export function renderModelCard(i: CardInfo): string {
   const c = i.config;
   const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
-  const best = ['stage3', 'stage4', 'stage2', 'stage1', 'stem'].map((n) => i.layers.find((l) => l.name === n)).filter((l): l is { name: string; shape: number[] } => l !== undefined);
+  const best = ['stem', 'stage1', 'stage2', 'stage3', 'stage4'].map((n) => i.layers.find((l) => l.name === n)).filter((l): l is { name: string; shape: number[] } => l !== undefined);
   return `# ${i.name} — featvis's built-in default model
 
 A small ResNet-style CNN trained by featvis's own code (\`featvis train\`, TensorFlow.js on
 CPU) on Imagenette, so that featvis works offline without downloading anything.
-It is a feature-visualisation subject, not a production classifier.
+It is a feature-visualisation subject, not a production classifier: it was trained in about an hour on
+two shared CPU cores, and its accuracy is far below that of ImageNet-scale networks (longer schedules,
+\`--epochs\`, are expected to do better).
 
 ## Results
 
 | metric | value |
 |---|---|
-| top-1, full Imagenette2 val split (${i.val.count} images, whole image resized to ${i.inputSize}×${i.inputSize}) | **${pct(i.val.top1)}** (${i.val.correct}/${i.val.count}) |
+| top-1, full Imagenette2 val split (${i.val.count} images, whole 224 px image resized to ${i.inputSize}×${i.inputSize}, as featvis feeds it) | **${pct(i.val.top1)}** (${i.val.correct}/${i.val.count}) |
 | parameters (incl. BatchNorm statistics) | ${i.params.toLocaleString('en-US')} (${(i.weightBytes / 1e6).toFixed(2)} MB float32) |
 | forward cost at ${i.inputSize} px | ${(i.macs / 1e6).toFixed(0)} M multiply-adds |
 | training time | ${fmtTime(i.trainSeconds)} (h:mm:ss) of wall clock on ${i.machine}, ${i.backend} |

@@ -132,6 +132,12 @@ export function makeBatch(c: TrainConfig, train: ImageCache, epoch: number, step
   return idx;
 }
 
+/** MomentumOptimizer.dispose() (tfjs 4.22) forgets SGD's learning-rate scalar `c`; free it too. */
+function disposeOptimizer(optimizer: MomentumOpt): void {
+  optimizer.dispose();
+  (optimizer as unknown as { c?: Tensor }).c?.dispose();
+}
+
 function readVariables(model: LayersModel): Variable[] {
   return model.trainableWeights.map((w) => (w as unknown as { read(): Variable }).read());
 }
@@ -201,7 +207,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     ({ epoch, step, globalStep } = ck);
     elapsedBefore = ck.elapsed;
     history = ck.history as EpochRecord[];
-    log(`resumed from ${opts.checkpointFile}: epoch ${epoch + 1}, step ${step}, ${Math.round(elapsedBefore)} s trained so far`);
+    log(
+      epoch >= c.epochs
+        ? `${opts.checkpointFile} holds the finished run (${Math.round(elapsedBefore)} s of training): nothing left to train`
+        : `resumed from ${opts.checkpointFile}: epoch ${epoch + 1}, step ${step}, ${Math.round(elapsedBefore)} s trained so far`,
+    );
   }
 
   const started = performance.now();
@@ -245,7 +255,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     while (step < perEpoch) {
       if (opts.stop?.stop || (opts.maxSteps !== undefined && stepsThisRun >= opts.maxSteps)) {
         await save();
-        optimizer.dispose();
+        disposeOptimizer(optimizer);
         return { model, finished: false, epoch, step, globalStep, elapsed: elapsed(), history, lastLoss };
       }
       const t0 = performance.now();
@@ -318,7 +328,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     step = 0;
     await save();
   }
-  optimizer.dispose();
+  disposeOptimizer(optimizer);
   return { model, finished: true, epoch, step, globalStep, elapsed: elapsed(), history, lastLoss };
 }
 
