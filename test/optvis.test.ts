@@ -141,3 +141,20 @@ test('the batch-shared resampler equals the per-image one for the same map', asy
   assert.ok(d < 1e-5, `max difference ${d}`);
   x.dispose();
 });
+
+test('redirected ReLU gradients rescue channels that are zero on the initial image', async () => {
+  const { loadModel } = await import('../src/models/load.js');
+  const m = await loadModel('featvis-imagenette');
+  const run = async (reluRedirectSteps: number) => {
+    const p = createParam('fft', { batch: 1, height: 64, width: 64, seed: 0 });
+    const r = await render(m, channel('stage3', 3), p, { steps: 24, transforms: STANDARD_TRANSFORMS, reluRedirectSteps });
+    r.images.dispose();
+    p.dispose();
+    return r.activations[0]!;
+  };
+  const stuck = await run(0);
+  const rescued = await run(24);
+  assert.equal(stuck, 0, 'channel 3 of stage3 is zero on the initial image and gets no plain gradient');
+  assert.ok(rescued > 0.5, `with redirected gradients it rises: ${rescued}`);
+  m.dispose();
+});

@@ -7,13 +7,38 @@
  */
 import type { Tf, Tensor } from './tf.js';
 
+let redirect = false;
+
+/**
+ * "Redirected" ReLU gradients (as Lucid's redirected_relu_grad): while on, a
+ * ReLU whose ordinary gradient is zero for a whole batch item passes the
+ * gradients that would push its negative inputs up instead, so a channel that
+ * is zero everywhere on the initial image still gets a signal. Items with any
+ * ordinary gradient are untouched. render() turns it on (reluRedirectSteps).
+ */
+export function setReluRedirect(on: boolean): void {
+  redirect = on;
+}
+
 export function installFastGradients(tf: Tf): void {
   tf.registerGradient({
     kernelName: 'Relu',
     inputsToSave: ['x'],
     gradFunc: (dy, saved) => {
       const [x] = saved as Tensor[];
-      return { x: () => tf.mul(dy as Tensor, tf.cast(tf.greater(x!, 0), 'float32')) };
+      const g = dy as Tensor;
+      return {
+        x: () => {
+          const plain = tf.mul(g, tf.cast(tf.greater(x!, 0), 'float32'));
+          if (!redirect || x!.rank < 2) return plain;
+          // Per batch item: if the plain gradient is zero everywhere, let through
+          // the gradients that would raise negative inputs (dy < 0 when minimising).
+          const axes = Array.from({ length: x!.rank - 1 }, (_, i) => i + 1);
+          const stuck = tf.equal(tf.sum(tf.abs(plain), axes, true), 0);
+          const redirected = tf.mul(g, tf.cast(tf.logicalOr(tf.greater(x!, 0), tf.less(g, 0)), 'float32'));
+          return tf.where(stuck, redirected, plain);
+        },
+      };
     },
   });
   tf.registerGradient({

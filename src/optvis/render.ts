@@ -8,6 +8,7 @@
  */
 import { tf, type Scalar, type Tensor, type Tensor1D, type Tensor4D } from '../backend/tf.js';
 import { FeatvisError } from '../models/errors.js';
+import { setReluRedirect } from '../backend/fastGradients.js';
 import type { FeatModel } from '../models/types.js';
 import type { Objective } from './objectives.js';
 import type { ImageParam } from './param/types.js';
@@ -24,6 +25,13 @@ export interface RenderOptions {
   seed?: number;
   /** Steps (1-based) at which to keep a copy of the images. */
   snapshots?: readonly number[];
+  /**
+   * Steps at the start during which a ReLU with no gradient at all for an image
+   * passes the gradients that would raise its negative inputs (Lucid's
+   * redirected ReLU), so channels that are zero on the initial image can still
+   * be optimised (default: every step; 0 = off).
+   */
+  reluRedirectSteps?: number;
   /** Read back scores every k steps for onStep and the NaN check (default 10). */
   reportEvery?: number;
   onStep?: (info: StepInfo) => void;
@@ -68,6 +76,7 @@ export async function render(model: FeatModel, objective: Objective, param: Imag
   const steps = opts.steps ?? DEFAULT_RENDER.steps;
   const lr = opts.learningRate ?? DEFAULT_RENDER.learningRate;
   const reportEvery = Math.max(1, opts.reportEvery ?? DEFAULT_RENDER.reportEvery);
+  const redirectSteps = opts.reluRedirectSteps ?? steps;
   const reg = opts.regularizers ?? {};
   const transforms = opts.transforms ?? NO_TRANSFORMS;
   if (!Number.isInteger(steps) || steps < 1) throw new FeatvisError(`steps must be a positive integer, got ${steps}`);
@@ -88,6 +97,7 @@ export async function render(model: FeatModel, objective: Objective, param: Imag
     for (let step = 1; step <= steps; step++) {
       if (opts.signal?.aborted) throw new FeatvisError(`render aborted at step ${step}`);
       let pixelGrad: Tensor | null = null;
+      setReluRedirect(step <= redirectSteps);
       const { value, grads } = tf.variableGrads(() => {
         const img = param.toImage();
         const x = applyTransforms(img, transforms, rng);
@@ -99,6 +109,7 @@ export async function render(model: FeatModel, objective: Objective, param: Imag
         const perImage = pen ? tf.sub(scores, pen) : scores;
         return tf.neg(tf.sum(perImage)) as Scalar;
       }, param.variables);
+      setReluRedirect(false);
       if (needGrad && param.pixels) pixelGrad = tf.keep(tf.clone(grads[param.pixels.name]!));
       optimizer.applyGradients(grads as Parameters<typeof optimizer.applyGradients>[0]);
       tf.dispose(Object.values(grads));
@@ -127,6 +138,7 @@ export async function render(model: FeatModel, objective: Objective, param: Imag
     tf.dispose(snapshots.map((s) => s.images));
     throw err;
   } finally {
+    setReluRedirect(false);
     tf.dispose([lastScores ?? [], lastLoss ?? []].flat());
     optimizer.dispose();
   }
