@@ -15,7 +15,7 @@ import path from 'node:path';
 import { tf, type Tensor } from '../backend/tf.js';
 import { FeatvisError } from './errors.js';
 import { GraphFeatModel, INPUT, type GraphNode } from './graph.js';
-import { readSidecar, registerLoader, type LoadOptions, type ModelLoader } from './load.js';
+import { readSidecar, type LoadOptions, type ModelLoader } from './load.js';
 import type { Preprocess } from './types.js';
 import { ensureCached } from '../io/cache.js';
 import {
