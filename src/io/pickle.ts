@@ -214,7 +214,6 @@ export interface UnpickleResult {
   end: number;
 }
 
-
 /** Reads one pickle from `bytes` (starting at `opts.offset`) up to and including its STOP opcode. */
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): UnpickleResult {
   return new Unpickler(bytes, opts).run();
