@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import { FeatvisError } from '../models/errors.js';
-import type { ParamKind } from '../optvis/param/index.js';
+import type { AmImageSettings } from '../optvis/visualize.js';
 import { REGULARIZER_NAMES, type Regularizers } from '../optvis/regularizers.js';
 import type { TransformSpec } from '../optvis/transforms.js';
 
@@ -16,18 +16,12 @@ export type MetricConfig =
   | { kind: 'lpips'; net?: 'alex' | 'vgg' | 'squeeze'; version?: '0.1' | '0.0'; backboneWeights?: string; linWeights?: string }
   | { kind: 'lpips-like'; model: string; layers: string[]; preset?: 'squeezenet-caffe' };
 
-export interface SweepConfig {
+/** One sweep: the AM settings (transforms apply in every cell; the 'jitter' knob overrides `jitter`) plus what varies. */
+export interface SweepConfig extends AmImageSettings {
   model: string;
   layer: string;
   channels: number[];
   seeds: number[];
-  steps: number;
-  size: number;
-  learningRate: number;
-  param: ParamKind;
-  decorrelate: boolean;
-  /** Transforms applied in every cell (the 'jitter' knob overrides `jitter`). */
-  transforms: TransformSpec;
   /** Regularisers applied in every cell besides the swept one. */
   base: Regularizers;
   /** Steps between blurs for the 'blur' knob. */

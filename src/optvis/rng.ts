@@ -12,26 +12,21 @@ export function batchNormal(seed: number | readonly number[], batch: number, per
   return out;
 }
 
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  private spare: number | null = null;
+/**
+ * sfc32 (Chris Doty-Humphrey's small fast counter generator): 128-bit state,
+ * good statistical quality. Subclasses choose how seeds become the state.
+ */
+export class Sfc32 {
+  protected a: number;
+  protected b: number;
+  protected c: number;
+  protected d: number;
 
-  constructor(seed: number) {
-    let s = seed >>> 0;
-    const next = (): number => {
-      s = (s + 0x9e3779b9) >>> 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next();
+  protected constructor(a: number, b: number, c: number, d: number) {
+    this.a = a >>> 0;
+    this.b = b >>> 0;
+    this.c = c >>> 0;
+    this.d = d >>> 0;
     for (let i = 0; i < 12; i++) this.uint32();
   }
 
@@ -43,6 +38,27 @@ export class Rng {
     this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
     this.c = (this.c + t) >>> 0;
     return t;
+  }
+}
+
+/** The render's generator: one seed, splitmix32 into the sfc32 state. */
+export class Rng extends Sfc32 {
+  private spare: number | null = null;
+
+  constructor(seed: number) {
+    let s = seed >>> 0;
+    const next = (): number => {
+      s = (s + 0x9e3779b9) >>> 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    const a = next();
+    const b = next();
+    const c = next();
+    const d = next();
+    super(a, b, c, d);
   }
 
   /** Uniform in [0, 1). */

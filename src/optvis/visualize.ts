@@ -19,15 +19,20 @@ import type { Regularizers } from './regularizers.js';
 import { render, type StepInfo } from './render.js';
 import type { TransformSpec } from './transforms.js';
 
-export interface VisualizeSettings {
-  layer: string;
-  channels: number[];
+/** How each AM image is made (shared by single runs and sweeps). */
+export interface AmImageSettings {
   steps: number;
   size: number;
   learningRate: number;
   param: ParamKind;
   decorrelate: boolean;
+  /** Per-step random transforms. */
   transforms: TransformSpec;
+}
+
+export interface VisualizeSettings extends AmImageSettings {
+  layer: string;
+  channels: number[];
   regularizers: Regularizers;
   seed: number;
   batchSize: number;

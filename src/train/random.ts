@@ -3,16 +3,12 @@
  * initialiser seeds. Counter-based, so the stream for (seed, epoch, step) can
  * be recreated after a resume without storing any generator state.
  */
+import { Sfc32 } from '../optvis/rng.js';
 
-/** sfc32: small, fast, good-quality 32-bit generator with a 128-bit state. */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
+/** sfc32 (shared with the renderer's Rng) seeded from any number of keys. */
+export class Rng extends Sfc32 {
   constructor(...keys: number[]) {
-    // Mix the keys into four state words (splitmix32-style), then warm up.
+    // Mix the keys into four state words (splitmix32-style); Sfc32 warms up.
     let h = 0x9e3779b9;
     const mix = (v: number): number => {
       h = (h + (v >>> 0) + 0x7f4a7c15) >>> 0;
@@ -22,21 +18,15 @@ export class Rng {
       return (z ^ (z >>> 16)) >>> 0;
     };
     for (const k of keys) mix(k);
-    this.a = mix(1);
-    this.b = mix(2);
-    this.c = mix(3);
-    this.d = mix(4);
-    for (let i = 0; i < 12; i++) this.nextU32();
+    const a = mix(1);
+    const b = mix(2);
+    const c = mix(3);
+    const d = mix(4);
+    super(a, b, c, d);
   }
 
   nextU32(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
-    this.c = ((this.c << 21) | (this.c >>> 11)) >>> 0;
-    this.c = (this.c + t) >>> 0;
-    return t;
+    return this.uint32();
   }
 
   /** Uniform in [0, 1). */
