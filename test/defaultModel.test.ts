@@ -13,7 +13,7 @@ import { tf, type LayersModel } from '../src/backend/tf.js';
 import { readImageBatch } from '../src/data/image.js';
 import { loadModel } from '../src/models/load.js';
 import { renderWhole, sampleCrop, DEFAULT_AUGMENT } from '../src/train/augment.js';
-import { readCheckpoint, writeCheckpoint } from '../src/train/checkpoint.js';
+import { compareCheckpoints, readCheckpoint, writeCheckpoint } from '../src/train/checkpoint.js';
 import { IMAGENETTE_CLASSES, listSplit, strideSubset, type ImageCache } from '../src/train/dataset.js';
 import { Rng } from '../src/train/random.js';
 import { DEFAULT_RECIPE, TINY_ARCH } from '../src/train/recipe.js';
@@ -85,6 +85,17 @@ test('training is deterministic for a seed and resumes bit-for-bit from a checkp
     const state = readCheckpoint(ckpt);
     assert.equal(state.globalStep, 2);
     assert.ok(state.optimizer.length > 1, 'optimizer state (momentum) is saved');
+    // An independent run with the same seed writes a bit-identical checkpoint; another seed does not.
+    const twin = path.join(dir, 'twin.ckpt');
+    await run(3, 2, twin);
+    const same = compareCheckpoints(state, readCheckpoint(twin));
+    assert.ok(same.samePosition);
+    assert.equal(same.differing, 0, 'same seed, bit-identical checkpoint');
+    assert.ok(same.values > 1000);
+    const other = path.join(dir, 'other.ckpt');
+    await run(4, 2, other);
+    const diff = compareCheckpoints(state, readCheckpoint(other));
+    assert.ok(diff.differing > diff.values / 2 && diff.maxAbsDiff > 0 && diff.worst !== null, 'another seed differs');
     const resumed = await run(3, 2, ckpt);
     assert.equal(resumed.step, 4);
     assert.equal(resumed.loss, a.loss, 'resumed run ends with the same loss');

@@ -13,6 +13,7 @@ import { backendInfo, tf } from '../backend/tf.js';
 import { FeatvisError } from '../models/errors.js';
 import { countParams, forwardMacs } from '../train/architecture.js';
 import { defaultTrainCacheDir, ensureImageCache, IMAGENETTE_CLASSES, strideSubset } from '../train/dataset.js';
+import { compareCheckpoints, readCheckpoint } from '../train/checkpoint.js';
 import { fixedSizeCopy, saveLayersModel } from '../train/export.js';
 import { renderModelCard } from '../train/modelCard.js';
 import { DEFAULT_MODEL_NAME, DEFAULT_RECIPE, EVAL_SIZE, TINY_ARCH, TRAIN_CACHE_SIZE } from '../train/recipe.js';
@@ -37,6 +38,9 @@ data and output
   --checkpoint-minutes N  mid-epoch checkpoint interval (default 10)
   --max-steps N         stop after N steps (writes a checkpoint; for timing runs)
   --val-subset N        validation images checked after each epoch (default 500; 0 = none)
+  --compare FILE        compare the checkpoint of these settings (or --checkpoint) with FILE, value by
+                        value, and exit (0 = bit-identical): checks that a rerun with the same seed
+                        reproduces a run
   --eval-size N         input side of the exported model and of evaluation (default ${EVAL_SIZE});
                         not part of the training settings: rerun a finished run with another value
                         to re-export without retraining
@@ -84,6 +88,7 @@ export async function runTrain(argv: string[]): Promise<number> {
         'max-steps': { type: 'string' },
         'val-subset': { type: 'string' },
         'eval-size': { type: 'string' },
+        compare: { type: 'string' },
         seed: { type: 'string' },
         epochs: { type: 'string' },
         batch: { type: 'string' },
@@ -158,6 +163,7 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
   const evalSize = num(s('eval-size'), 'eval-size', EVAL_SIZE, true);
   if (evalSize < 32 || evalSize > 512) throw new FeatvisError(`--eval-size must be between 32 and 512, got ${evalSize}`);
   const ckpt = path.resolve(s('checkpoint') ?? path.join(cache, 'checkpoints', `${DEFAULT_MODEL_NAME}-${key}.ckpt`));
+  if (s('compare') !== undefined) return compareCommand(ckpt, path.resolve(s('compare')!));
   if (o.fresh && fs.existsSync(ckpt)) fs.rmSync(ckpt);
   const t0 = Date.now();
   const say = (l: string): void => console.log(l);
@@ -249,7 +255,8 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
     labels,
     trainCount: trainCache.count,
     trainSeconds: result.elapsed,
-    machine: `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'} (shared with other jobs, run under nice)`,
+    machine: `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}`,
+    machineShort: `${cpus.length} CPU core${cpus.length === 1 ? '' : 's'}`,
     backend: `${b.package} (TensorFlow ${b.tfVersion ?? 'n/a'}, ${b.backend} backend)`,
     params: countParams(fixed),
     weightBytes,
@@ -265,6 +272,22 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
   fixed.dispose();
   say(`wrote ${outDir} (${(weightBytes / 1e6).toFixed(2)} MB weights) in ${fmtTime((Date.now() - t0) / 1000)}; tensors alive: ${tf.memory().numTensors}`);
   return 0;
+}
+
+function compareCommand(mine: string, other: string): number {
+  for (const f of [mine, other]) if (!fs.existsSync(f)) throw new FeatvisError(`no checkpoint at ${f}`);
+  const a = readCheckpoint(mine);
+  const b = readCheckpoint(other);
+  const d = compareCheckpoints(a, b);
+  const at = (c: typeof a): string => `epoch ${c.epoch + (c.step > 0 ? 1 : 0)}${c.step > 0 ? ` step ${c.step}` : ' end'} (global step ${c.globalStep})`;
+  console.log(`${mine}: ${at(a)}\n${other}: ${at(b)}`);
+  if (!d.samePosition) console.log('the checkpoints are at different positions or come from different settings');
+  console.log(
+    d.differing === 0
+      ? `bit-identical: ${d.arrays} arrays, ${d.values} values (weights, BatchNorm statistics, optimizer state)`
+      : `${d.differing} of ${d.values} values differ; largest |difference| ${d.maxAbsDiff.toExponential(3)} in ${d.worst}`,
+  );
+  return d.differing === 0 && d.samePosition ? 0 : 1;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -108,3 +108,54 @@ export function readCheckpoint(file: string): CheckpointState {
   if (off !== buf.length) throw new FeatvisError(`${file}: ${buf.length - off} unexpected trailing bytes`);
   return { ...header, weights, optimizer };
 }
+
+export interface CheckpointDiff {
+  /** Same position (epoch, step) and settings. */
+  samePosition: boolean;
+  /** Arrays compared (weights, then optimizer state) and their values. */
+  arrays: number;
+  values: number;
+  /** Values whose float32 bits differ. */
+  differing: number;
+  maxAbsDiff: number;
+  /** Name of the array with the largest difference (null when identical). */
+  worst: string | null;
+}
+
+/**
+ * Compares two checkpoints value by value (bit patterns, so NaN = NaN and
+ * -0 ≠ 0): the check behind "retraining with the same seed gives the same
+ * weights".
+ */
+export function compareCheckpoints(a: CheckpointState, b: CheckpointState): CheckpointDiff {
+  const arraysA = [...a.weights, ...a.optimizer];
+  const arraysB = [...b.weights, ...b.optimizer];
+  if (arraysA.length !== arraysB.length || a.weights.length !== b.weights.length) throw new FeatvisError(`checkpoints hold ${arraysA.length} and ${arraysB.length} arrays: not the same model`);
+  let values = 0;
+  let differing = 0;
+  let maxAbsDiff = 0;
+  let worst: string | null = null;
+  arraysA.forEach((x, i) => {
+    const y = arraysB[i]!;
+    // Optimizer slots are named after TF.js variables, whose numeric suffixes depend on how many
+    // models the process built before: they are matched by position and shape only.
+    const named = i < a.weights.length;
+    if ((named && x.name !== y.name) || x.shape.join() !== y.shape.join()) {
+      throw new FeatvisError(`array ${i} is ${x.name} [${x.shape}] in one checkpoint and ${y.name} [${y.shape}] in the other`);
+    }
+    const bx = new Uint32Array(x.data.buffer, x.data.byteOffset, x.data.length);
+    const by = new Uint32Array(y.data.buffer, y.data.byteOffset, y.data.length);
+    for (let j = 0; j < bx.length; j++) {
+      if (bx[j] === by[j]) continue;
+      differing++;
+      const d = Math.abs(x.data[j]! - y.data[j]!);
+      if (!(d <= maxAbsDiff)) {
+        maxAbsDiff = d;
+        worst = x.name;
+      }
+    }
+    values += bx.length;
+  });
+  const samePosition = a.configKey === b.configKey && a.epoch === b.epoch && a.step === b.step && a.globalStep === b.globalStep;
+  return { samePosition, arrays: arraysA.length, values, differing, maxAbsDiff, worst };
+}

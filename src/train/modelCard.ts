@@ -12,6 +12,8 @@ export interface CardInfo {
   trainCount: number;
   trainSeconds: number;
   machine: string;
+  /** A few words for the intro, e.g. "two CPU cores". */
+  machineShort: string;
   backend: string;
   params: number;
   weightBytes: number;
@@ -37,9 +39,8 @@ export function renderModelCard(i: CardInfo): string {
 
 A small ResNet-style CNN trained by featvis's own code (\`featvis train\`, TensorFlow.js on
 CPU) on Imagenette, so that featvis works offline without downloading anything.
-It is a feature-visualisation subject, not a production classifier: it was trained in about an hour on
-two shared CPU cores, and its accuracy is far below that of ImageNet-scale networks (longer schedules,
-\`--epochs\`, are expected to do better).
+It is a feature-visualisation subject, not a production classifier: it was trained in ${fmtTime(i.trainSeconds)} (h:mm:ss)
+on ${i.machineShort}, and it knows 10 classes, not ImageNet's 1000.
 
 ## Results
 
@@ -87,7 +88,9 @@ ${best.map((l) => `| \`${l.name}\` | ${l.shape.join(' × ')} |`).join('\n')}
   }
 - Seed ${c.seed}: weight initialisers, shuffling and augmentation are all derived from it (counter-based streams keyed by
   epoch and step), so the same command on the same data gives the same weights (up to the floating-point
-  determinism of the TensorFlow build and thread count).
+  determinism of the TensorFlow build and thread count). To check a rerun against a run, stop it at the same
+  point (\`--max-steps N --checkpoint other.ckpt\`) and compare the two checkpoints value by value with
+  \`--compare other.ckpt\` (exit code 0 = bit-identical weights, BatchNorm statistics and optimizer state).
 
 Per-epoch log (val subset: 500 fixed val images, every ~8th of the sorted split, whole image resized to the evaluation size):
 
