@@ -36,6 +36,7 @@ data and output
   --checkpoint FILE     checkpoint file (default: <cache>/checkpoints/<name>-<settings hash>.ckpt)
   --fresh               ignore (delete) an existing checkpoint for these settings
   --checkpoint-minutes N  mid-epoch checkpoint interval (default 10)
+  --keep-every N        also keep a copy of the checkpoint every N epochs (<checkpoint>-epochK.ckpt)
   --max-steps N         stop after N steps (writes a checkpoint; for timing runs)
   --val-subset N        validation images checked after each epoch (default 500; 0 = none)
   --compare FILE        compare the checkpoint of these settings (or --checkpoint) with FILE, value by
@@ -86,6 +87,7 @@ export async function runTrain(argv: string[]): Promise<number> {
         fresh: { type: 'boolean' },
         'checkpoint-minutes': { type: 'string' },
         'max-steps': { type: 'string' },
+        'keep-every': { type: 'string' },
         'val-subset': { type: 'string' },
         'eval-size': { type: 'string' },
         compare: { type: 'string' },
@@ -216,6 +218,7 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
       data: { train: trainCache, ...(valN > 0 ? { val: { cache: valCache, indices: strideSubset(valCache.count, Math.min(valN, valCache.count)) } } : {}), ...(teacher ? { teacher } : {}) },
       checkpointFile: ckpt,
       checkpointMinutes: num(s('checkpoint-minutes'), 'checkpoint-minutes', 10),
+      keepEveryEpochs: num(s('keep-every'), 'keep-every', 0, true),
       ...(maxSteps !== undefined ? { maxSteps } : {}),
       stop,
       log: say,

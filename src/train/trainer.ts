@@ -68,6 +68,8 @@ export interface TrainOptions {
   checkpointFile?: string;
   /** Also checkpoint mid-epoch every this many minutes (default 10). */
   checkpointMinutes?: number;
+  /** Also keep a copy of the checkpoint after every this many epochs (`<name>-epochN.ckpt`), e.g. to compare reruns. */
+  keepEveryEpochs?: number;
   /** Stop after this many steps in this invocation (timing runs, tests). */
   maxSteps?: number;
   /** Progress line every this many steps (default 10). */
@@ -153,6 +155,8 @@ async function snapshot(model: LayersModel, optimizer: MomentumOpt): Promise<{ w
   for (const { name, tensor } of await optimizer.getWeights()) {
     const data = tensor.dtype === 'float32' ? ((await tensor.data()) as Float32Array) : Float32Array.from(await tensor.data());
     opt.push({ name, shape: tensor.shape.slice(), data });
+    // getWeights() makes a fresh scalar for the iteration count (the rest are the live slots): free it.
+    if (name === 'iter') tensor.dispose();
   }
   return { weights, optimizer: opt };
 }
@@ -327,6 +331,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     epoch++;
     step = 0;
     await save();
+    const keep = opts.keepEveryEpochs ?? 0;
+    if (opts.checkpointFile && keep > 0 && epoch % keep === 0) {
+      fs.copyFileSync(opts.checkpointFile, opts.checkpointFile.replace(/(\.ckpt)?$/, `-epoch${epoch}.ckpt`));
+    }
   }
   disposeOptimizer(optimizer);
   return { model, finished: true, epoch, step, globalStep, elapsed: elapsed(), history, lastLoss };
