@@ -148,8 +148,10 @@ export function compareCheckpoints(a: CheckpointState, b: CheckpointState): Chec
     for (let j = 0; j < bx.length; j++) {
       if (bx[j] === by[j]) continue;
       differing++;
-      const d = Math.abs(x.data[j]! - y.data[j]!);
-      if (!(d <= maxAbsDiff)) {
+      // A NaN against a number (or another NaN bit pattern) counts as an infinite difference.
+      const raw = Math.abs(x.data[j]! - y.data[j]!);
+      const d = Number.isNaN(raw) ? Infinity : raw;
+      if (d > maxAbsDiff) {
         maxAbsDiff = d;
         worst = x.name;
       }
