@@ -21,8 +21,8 @@ import { train, type TrainConfig } from '../src/train/trainer.js';
 import { repoRoot, sharedDir, skipWithoutShared } from './helpers/python.js';
 
 const MODEL_DIR = path.join(repoRoot, 'data', 'featvis-imagenette');
-/** The committed model scores 81.5 % (163/200) on this subset (83.69 % on the full val split); the bar is 3 points under. */
-const SUBSET_MIN_TOP1 = 0.785;
+/** The committed model scores 85.0 % (170/200) on this subset (87.16 % on the full val split); the bar is 3 points under. */
+const SUBSET_MIN_TOP1 = 0.82;
 
 /** 32 synthetic 40×40 images whose class sets the mean colour, so a few steps make progress. */
 function syntheticCache(): ImageCache {

@@ -15,7 +15,7 @@ export const EVAL_SIZE = 128;
 
 export const DEFAULT_RECIPE: TrainConfig = {
   seed: 1,
-  epochs: 24,
+  epochs: 48,
   batchSize: 64,
   lr: 0.1,
   warmupEpochs: 1,
