@@ -40,6 +40,28 @@ test('featvis am writes one PNG per channel, a grid and a JSON sidecar; a rerun 
   assert.match(clash.err, /holds a run with other settings/);
 });
 
+test('featvis am refuses to resume a run made with other weights under the same model name', { skip }, () => {
+  // A retrained model saved over the old one keeps its name: resuming must not reuse the old images.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'featvis-cli-'));
+  const model = path.join(dir, 'model');
+  fs.cpSync(MODEL, model, { recursive: true });
+  const out = path.join(dir, 'out');
+  const args = ['am', '--model', model, '--layer', 'conv_pw_5_relu', '--channels', '0-1', '--steps', '2', '--size', '32', '--out', out];
+  assert.equal(featvis(...args).code, 0);
+  assert.equal(featvis(...args).code, 0, 'same weights resume');
+  const shard = fs
+    .readdirSync(model)
+    .filter((f) => f !== 'model.json')
+    .sort((a, b) => fs.statSync(path.join(model, b)).size - fs.statSync(path.join(model, a)).size)[0]!;
+  const bytes = fs.readFileSync(path.join(model, shard));
+  const floats = new Float32Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.byteLength / 4));
+  floats[floats.length >> 1]! += 0.5;
+  fs.writeFileSync(path.join(model, shard), bytes);
+  const changed = featvis(...args);
+  assert.equal(changed.code, 1);
+  assert.match(changed.err, /holds a run with other settings \(model or its weights/);
+});
+
 test('CLI errors are clear messages, not stack dumps', { skip }, () => {
   const layer = featvis('am', '--model', MODEL, '--layer', 'conv_pw_5_rel', '--steps', '1', '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'featvis-cli-')));
   assert.equal(layer.code, 1);

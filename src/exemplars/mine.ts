@@ -16,6 +16,7 @@ import type { ResizeFit } from '../data/image.js';
 import { BatchStream, type SkippedImage } from '../data/stream.js';
 import { FeatvisError, unknownLayerError } from '../models/errors.js';
 import type { FeatModel } from '../models/types.js';
+import { modelKey } from '../models/fingerprint.js';
 import { DEFAULT_RF_FACTOR, ExemplarStore, REDUCES, type LayerShape, type Reduce, type TopKRow } from './store.js';
 
 export interface MineProgress {
@@ -218,7 +219,7 @@ export async function mineExemplars(opts: MineOptions): Promise<MineResult> {
   const store = typeof opts.store === 'string' ? new ExemplarStore(opts.store) : opts.store;
   try {
     const run = store.openRun({
-      model: model.name,
+      model: modelKey(model),
       layers,
       dataset: dataset.key,
       size,

@@ -17,6 +17,7 @@ import { amDistances, channelControls, type ExemplarRef } from '../metrics/inter
 import { FeatvisError } from '../models/errors.js';
 import { loadModel } from '../models/load.js';
 import type { FeatModel } from '../models/types.js';
+import { modelKey } from '../models/fingerprint.js';
 import { channels as channelsObjective } from '../optvis/objectives.js';
 import { createParam } from '../optvis/param/index.js';
 import { render } from '../optvis/render.js';
@@ -162,6 +163,13 @@ export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<Sw
   const metric = await createMetric(cfg.metric);
   store.setMeta('metric', metric.describe());
   store.setMeta('metricLabel', metric.label);
+  const weights = modelKey(model);
+  const prevWeights = store.meta('modelKey');
+  if (prevWeights && prevWeights !== weights) {
+    store.close();
+    throw new FeatvisError(`${out} holds a sweep run with other weights (${prevWeights}, now ${weights}): use another output folder or delete it`);
+  }
+  store.setMeta('modelKey', weights);
   store.setMeta('model', model.name);
   try {
     // 1. exemplars (resumable mining)

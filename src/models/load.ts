@@ -13,6 +13,7 @@ import type { FeatModel, Preprocess } from './types.js';
 import { zooLoaders } from './zoo.js';
 import { dataFile } from '../io/projectPaths.js';
 import { tfliteLoaders } from './tflite.js';
+import { attachFingerprint, fileFingerprint, weightsFingerprint } from './fingerprint.js';
 
 export interface LoadOptions {
   /** Overrides the preprocessing guessed or stored for the model. */
@@ -73,7 +74,9 @@ async function loadTfjs(source: string, opts: LoadOptions): Promise<FeatModel> {
   const preprocess: Preprocess = { ...DEFAULT_PREPROCESS, ...side.preprocess, ...opts.preprocess };
   const name = opts.name ?? side.name ?? path.basename(source.endsWith('.json') ? path.dirname(source) : source.replace(/\/+$/, ''));
   const labels = opts.labels ?? side.labels;
-  const common = { name, preprocess, ...(labels ? { labels } : {}), ...(side.suggestedLayer ? { suggestedLayer: side.suggestedLayer } : {}) };
+  const wd = artifacts.weightData;
+  const fingerprint = weightsFingerprint(wd === undefined ? [] : Array.isArray(wd) ? wd : [wd]);
+  const common = { name, fingerprint, preprocess, ...(labels ? { labels } : {}), ...(side.suggestedLayer ? { suggestedLayer: side.suggestedLayer } : {}) };
   try {
     if (isGraphModelArtifacts(artifacts)) {
       return new GraphFeatModelTfjs(await tf.loadGraphModel(tf.io.fromMemory(artifacts)), common);
@@ -120,5 +123,8 @@ export async function loadModel(source: string, opts: LoadOptions = {}): Promise
     if (!/^https?:/.test(source) && !fs.existsSync(source)) throw new FeatvisError(`model not found: '${source}' is neither a file, a folder nor a known model id`);
     throw new FeatvisError(`unsupported model format: ${source} (supported: TF.js model.json, .tflite, Keras .h5 of a known architecture, zoo ids)`);
   }
-  return loader.load(source, opts);
+  const model = await loader.load(source, opts);
+  // Single-file formats (.tflite, .h5): fingerprint the file itself.
+  if (!model.fingerprint && fs.existsSync(source) && fs.statSync(source).isFile()) return attachFingerprint(model, fileFingerprint(source));
+  return model;
 }

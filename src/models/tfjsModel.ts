@@ -14,12 +14,14 @@ export interface TfjsModelOptions {
   preprocess: Preprocess;
   labels?: string[];
   suggestedLayer?: string;
+  fingerprint?: string;
 }
 
 const SKIP_KINDS = new Set(['InputLayer', 'Dropout', 'Flatten', 'Reshape', 'ZeroPadding2D']);
 
 export class LayersFeatModel implements FeatModel {
   readonly name: string;
+  readonly fingerprint?: string;
   readonly preprocess: Preprocess;
   readonly labels?: readonly string[];
   readonly suggestedLayer?: string;
@@ -28,6 +30,7 @@ export class LayersFeatModel implements FeatModel {
 
   constructor(private readonly model: LayersModel, opts: TfjsModelOptions) {
     this.name = opts.name;
+    if (opts.fingerprint) this.fingerprint = opts.fingerprint;
     this.preprocess = opts.preprocess;
     if (opts.labels) this.labels = opts.labels;
     if (opts.suggestedLayer) this.suggestedLayer = opts.suggestedLayer;
@@ -71,6 +74,7 @@ export class LayersFeatModel implements FeatModel {
 
 export class GraphFeatModelTfjs implements FeatModel {
   readonly name: string;
+  readonly fingerprint?: string;
   readonly preprocess: Preprocess;
   readonly labels?: readonly string[];
   readonly layers: LayerInfo[];
@@ -78,6 +82,7 @@ export class GraphFeatModelTfjs implements FeatModel {
 
   constructor(private readonly model: GraphModel, opts: TfjsModelOptions) {
     this.name = opts.name;
+    if (opts.fingerprint) this.fingerprint = opts.fingerprint;
     this.preprocess = opts.preprocess;
     if (opts.labels) this.labels = opts.labels;
     this.inputName = model.inputs[0]?.name ?? 'input';

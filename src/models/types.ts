@@ -31,6 +31,11 @@ export interface Preprocess {
 
 export interface FeatModel {
   readonly name: string;
+  /**
+   * sha256 (16 hex) of the weight bytes, when the loader read them. Resumable
+   * jobs key on it (see fingerprint.ts) so new weights never resume old results.
+   */
+  readonly fingerprint?: string;
   readonly layers: readonly LayerInfo[];
   readonly preprocess: Preprocess;
   readonly labels?: readonly string[];

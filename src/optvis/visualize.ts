@@ -13,6 +13,7 @@ import { batchToImages, savePng, writeFileAtomic, type RgbImage } from '../data/
 import { composeGrid } from '../data/grid.js';
 import { channelRangeError, FeatvisError, unknownLayerError } from '../models/errors.js';
 import type { FeatModel } from '../models/types.js';
+import { modelKey } from '../models/fingerprint.js';
 import { channels as channelsObjective } from './objectives.js';
 import { createParam, type ParamKind } from './param/index.js';
 import type { Regularizers } from './regularizers.js';
@@ -85,10 +86,11 @@ interface RunFile {
   updated: string;
 }
 
-export function settingsHash(modelName: string, s: VisualizeSettings): string {
+/** Hash of what determines the images: the model (name and weights, see modelKey) and the settings. */
+export function settingsHash(model: Pick<FeatModel, 'name' | 'fingerprint'>, s: VisualizeSettings): string {
   // batchSize does not change the images: leave it out so a resume may use another.
   const { batchSize: _b, channels: _c, ...rest } = s;
-  return crypto.createHash('sha256').update(JSON.stringify({ modelName, ...rest })).digest('hex').slice(0, 16);
+  return crypto.createHash('sha256').update(JSON.stringify({ modelName: modelKey(model), ...rest })).digest('hex').slice(0, 16);
 }
 
 function checkLayer(model: FeatModel, s: VisualizeSettings): void {
@@ -116,11 +118,11 @@ function readRun(file: string): RunFile | null {
 
 export async function visualizeChannels(model: FeatModel, s: VisualizeSettings, opts: VisualizeOptions = {}): Promise<VisualizeResult> {
   checkLayer(model, s);
-  const hash = settingsHash(model.name, s);
+  const hash = settingsHash(model, s);
   const runFile = opts.outDir ? path.join(opts.outDir, 'run.json') : undefined;
   const previous = runFile ? readRun(runFile) : null;
   if (previous && previous.settingsHash !== hash) {
-    throw new FeatvisError(`${opts.outDir} holds a run with other settings (model/layer/steps/regularisers…): choose another --out folder or delete it`);
+    throw new FeatvisError(`${opts.outDir} holds a run with other settings (model or its weights/layer/steps/regularisers…): choose another --out folder or delete it`);
   }
   const done = new Map<number, ChannelResult>();
   for (const r of previous?.results ?? []) {
