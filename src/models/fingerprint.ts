@@ -4,30 +4,12 @@
  * under the same name never resume results computed with the old ones.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { FeatModel } from './types.js';
 
 /** sha256 of the weight bytes, 16 hex digits. */
 export function weightsFingerprint(chunks: readonly (ArrayBuffer | Uint8Array)[]): string {
   const h = crypto.createHash('sha256');
   for (const c of chunks) h.update(c instanceof Uint8Array ? c : new Uint8Array(c));
-  return h.digest('hex').slice(0, 16);
-}
-
-/** Fingerprint of a weights file, read in blocks (files can be hundreds of MB). */
-export function fileFingerprint(file: string): string {
-  const h = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 22);
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
   return h.digest('hex').slice(0, 16);
 }
 

@@ -13,7 +13,8 @@ import type { FeatModel, Preprocess } from './types.js';
 import { zooLoaders } from './zoo.js';
 import { dataFile } from '../io/projectPaths.js';
 import { tfliteLoaders } from './tflite.js';
-import { attachFingerprint, fileFingerprint, weightsFingerprint } from './fingerprint.js';
+import { attachFingerprint, weightsFingerprint } from './fingerprint.js';
+import { fileDigest } from '../io/cache.js';
 
 export interface LoadOptions {
   /** Overrides the preprocessing guessed or stored for the model. */
@@ -125,6 +126,6 @@ export async function loadModel(source: string, opts: LoadOptions = {}): Promise
   }
   const model = await loader.load(source, opts);
   // Single-file formats (.tflite, .h5): fingerprint the file itself.
-  if (!model.fingerprint && fs.existsSync(source) && fs.statSync(source).isFile()) return attachFingerprint(model, fileFingerprint(source));
+  if (!model.fingerprint && fs.existsSync(source) && fs.statSync(source).isFile()) return attachFingerprint(model, fileDigest(source, 'sha256').slice(0, 16));
   return model;
 }
