@@ -13,8 +13,8 @@ import { render } from '../src/optvis/render.js';
 import { transformPreset } from '../src/optvis/transforms.js';
 import { channelSeed } from '../src/optvis/visualize.js';
 import { Args, parseArgs } from '../src/cli/args.js';
-import { defaultLayer } from '../src/cli/defaults.js';
-import type { FeatModel } from '../src/models/types.js';
+import { defaultLayer } from '../src/models/defaults.js';
+import type { FeatModel } from '../src/core/types.js';
 
 const a = new Args(parseArgs(process.argv.slice(2)));
 const modelSrc = a.str('model', 'featvis-imagenette');

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { tf, type Scalar, type Tensor4D } from '../src/backend/tf.js';
-import type { FeatModel } from '../src/models/types.js';
+import type { FeatModel } from '../src/core/types.js';
 import { channel } from '../src/optvis/objectives.js';
 import { createParam } from '../src/optvis/param/index.js';
 import { penalty } from '../src/optvis/regularizers.js';

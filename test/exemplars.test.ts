@@ -13,7 +13,7 @@ import { mineExemplars } from '../src/exemplars/mine.js';
 import { gridLayout, TITLE_HEIGHT, writeChannelSheet, writeRangeSheet, LABEL_HEIGHT } from '../src/exemplars/sheet.js';
 import { ExemplarStore, receptiveBox, type Reduce, type TopKRow } from '../src/exemplars/store.js';
 import { loadModel } from '../src/models/load.js';
-import type { FeatModel } from '../src/models/types.js';
+import type { FeatModel } from '../src/core/types.js';
 import { repoRoot, sharedDir, skipWithoutShared } from './helpers/python.js';
 
 const skip = skipWithoutShared();

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tf, type Tensor4D } from '../src/backend/tf.js';
 import { openHdf5 } from '../src/io/hdf5.js';
-import { FeatvisError } from '../src/models/errors.js';
+import { FeatvisError } from '../src/core/errors.js';
 import { inceptionV3LayerNames, inceptionV3WeightSpec, loadInceptionV3 } from '../src/models/inceptionV3.js';
 import { mapKerasWeights, readKerasWeightsFile } from '../src/models/kerasH5.js';
 import { loadModel, registerLoader } from '../src/models/load.js';

@@ -28,7 +28,7 @@ import {
 } from '../src/metrics/lpips.js';
 import { BACKBONES, buildBackbone } from '../src/metrics/lpipsNets.js';
 import { loadModel } from '../src/models/load.js';
-import { FeatvisError } from '../src/models/errors.js';
+import { FeatvisError } from '../src/core/errors.js';
 import { repoRoot, runPython, sharedDir, skipWithoutPython, skipWithoutShared } from './helpers/python.js';
 
 const skip = skipWithoutPython() || skipWithoutShared();

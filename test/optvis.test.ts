@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { tf, type Tensor4D } from '../src/backend/tf.js';
-import type { FeatModel } from '../src/models/types.js';
+import type { FeatModel } from '../src/core/types.js';
 import { channel, channels } from '../src/optvis/objectives.js';
 import { parseChannelList, parseObjective } from '../src/optvis/objectiveParse.js';
 import { createParam } from '../src/optvis/param/index.js';

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { PyDict, PyTuple, unpickle } from '../src/io/pickle.js';
 import { parseTorchStateDict, readTorchStateDict, type TorchStateDict } from '../src/io/pth.js';
 import { ZipReader } from '../src/io/zip.js';
-import { FeatvisError } from '../src/models/errors.js';
+import { FeatvisError } from '../src/core/errors.js';
 import { runPython, sharedDir, skipWithoutPython, skipWithoutShared } from './helpers/python.js';
 
 const skip = skipWithoutPython();

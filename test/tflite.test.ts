@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tf, type Tensor, type Tensor4D } from '../src/backend/tf.js';
-import { FeatvisError } from '../src/models/errors.js';
+import { FeatvisError } from '../src/core/errors.js';
 import { loadModel } from '../src/models/load.js';
 import { buildTfliteModel, loadTflite, TfliteFeatModel } from '../src/models/tflite.js';
 import { dilateKernel, samePadding, tfjsPadding } from '../src/models/tfliteOps.js';

@@ -6,10 +6,11 @@ import type { ParamKind } from '../optvis/param/index.js';
 import type { Regularizers } from '../optvis/regularizers.js';
 import { transformPreset } from '../optvis/transforms.js';
 import { visualizeChannels, type VisualizeSettings } from '../optvis/visualize.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
-import { DEFAULT_MODEL, defaultLayer } from './defaults.js';
+import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
+import { fileSafe } from '../core/names.js';
 
 export const AM_HELP = `featvis am — activation maximisation for channels of one layer
 
@@ -70,7 +71,7 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   const model = await loadModel(modelSrc);
   const layer = layerFlag ?? defaultLayer(model);
   const settings: VisualizeSettings = { layer, ...settingsPartial };
-  const out = outFlag ?? path.join('runs', 'am', model.name.replace(/[^\w.-]+/g, '_'), layer.replace(/[^\w.-]+/g, '_'));
+  const out = outFlag ?? path.join('runs', 'am', fileSafe(model.name), fileSafe(layer));
   console.error(`featvis am: ${model.name} · ${layer} · ${settings.channels.length} channels · ${settings.steps} steps · ${settings.size}px → ${out}`);
   const bar = new Progress({ label: 'am', total: settings.channels.length * settings.steps, unit: 'channel-steps' });
   const started = Date.now();

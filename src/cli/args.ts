@@ -1,5 +1,5 @@
 /** Minimal argv parsing: `--key value`, `--key=value`, `--flag`, `--no-flag`, positionals. */
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 
 export interface ParsedArgs {
   positionals: string[];

@@ -6,10 +6,11 @@ import { composeGrid } from '../data/grid.js';
 import { loadModel } from '../models/load.js';
 import { deepDream } from '../optvis/dream.js';
 import { parseObjective } from '../optvis/objectiveParse.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
-import { DEFAULT_MODEL, defaultLayer } from './defaults.js';
+import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
+import { fileSafe } from '../core/names.js';
 
 export const DREAM_HELP = `featvis dream <photo> — DeepDream on a photo
 
@@ -60,7 +61,7 @@ export async function runDream(argv: readonly string[]): Promise<void> {
     const r = await deepDream(model, objective, photo, { ...opts, onStep: () => bar.update(++done, l) });
     const img = (await batchToImages(r.image))[0]!;
     r.image.dispose();
-    const file = path.join(out, `${l.replace(/[^\w.-]+/g, '_')}.png`);
+    const file = path.join(out, `${fileSafe(l)}.png`);
     await savePng(file, img);
     tiles.push(img);
     captions.push(`${l} (${r.before.toFixed(2)}→${r.after.toFixed(2)})`);

@@ -1,7 +1,7 @@
 /** `featvis layers --model …`: every layer with its output shape. */
 import { loadModel } from '../models/load.js';
 import { Args, parseArgs } from './args.js';
-import { DEFAULT_MODEL, defaultLayer } from './defaults.js';
+import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
 
 export async function runLayers(argv: readonly string[]): Promise<void> {
   const a = new Args(parseArgs(argv, ['json', 'help']));

@@ -2,7 +2,7 @@
 import { tf, type Tensor4D } from '../backend/tf.js';
 import { readImageBatch, savePng } from '../data/image.js';
 import { createMetric } from '../experiments/metricFactory.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { METRIC_HELP, metricFromArgs } from './metricArgs.js';
 

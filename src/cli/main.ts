@@ -1,5 +1,5 @@
 /** featvis command line: a thin shell over src (see --help). */
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { runAm, AM_HELP } from './am.js';
 import { doctorReport } from './doctor.js';
 import { runDream, DREAM_HELP } from './dream.js';

@@ -1,5 +1,5 @@
 import type { MetricConfig } from '../experiments/config.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import type { Args } from './args.js';
 
 export const METRIC_HELP = `  --metric lpips|lpips-like   (default lpips: the reference LPIPS; needs torchvision backbone weights, downloaded once)

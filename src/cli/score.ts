@@ -11,7 +11,7 @@ import { readImage, writeFileAtomic } from '../data/image.js';
 import { ExemplarStore } from '../exemplars/store.js';
 import { createMetric } from '../experiments/metricFactory.js';
 import { amDistances, channelControls, meanCI, type ExemplarRef } from '../metrics/interpretability.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { Rng } from '../optvis/rng.js';
 import type { VisualizeSettings, ChannelResult } from '../optvis/visualize.js';
 import { Args, parseArgs } from './args.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readSweepConfig } from '../experiments/config.js';
 import { writeSweepReport } from '../experiments/report.js';
 import { runSweep } from '../experiments/sweep.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
 

@@ -5,10 +5,11 @@ import { writeChannelSheet, writeRangeSheet } from '../exemplars/sheet.js';
 import { ExemplarStore } from '../exemplars/store.js';
 import { loadModel } from '../models/load.js';
 import { parseChannelList } from '../optvis/objectiveParse.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
-import { DEFAULT_MODEL, defaultLayer } from './defaults.js';
+import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
+import { fileSafe } from '../core/names.js';
 
 export const TOP9_HELP = `featvis top9 --images <folder> — top-k dataset exemplars per channel
 
@@ -48,7 +49,7 @@ export async function runTop9(argv: readonly string[]): Promise<void> {
   a.finish();
   const model = await loadModel(modelSrc);
   const layers = layersFlag ? layersFlag.split(',').map((s) => s.trim()) : [defaultLayer(model)];
-  const out = outFlag ?? path.join('runs', 'top9', model.name.replace(/[^\w.-]+/g, '_'));
+  const out = outFlag ?? path.join('runs', 'top9', fileSafe(model.name));
   const storeFile = storeFlag ?? path.join(out, 'exemplars.sqlite');
   const size: [number, number] = sizeFlag ? [sizeFlag, sizeFlag] : model.preprocess.size;
   const folders = images.split(',').map((s) => s.trim());
@@ -81,12 +82,12 @@ export async function runTop9(argv: readonly string[]): Promise<void> {
     for (const layer of layers) {
       const channels = model.layers.find((l) => l.name === layer)!.shape.at(-1)!;
       for (const c of sheets.filter((c) => c < channels)) {
-        const f = path.join(out, 'sheets', `${layer.replace(/[^\w.-]+/g, '_')}_${c}.png`);
+        const f = path.join(out, 'sheets', `${fileSafe(layer)}_${c}.png`);
         await writeChannelSheet(store, layer, c, f, { crop, reduce, runId: res.runId });
       }
       if (range) {
         const list = parseChannelList(range).filter((c) => c < channels);
-        const f = path.join(out, 'sheets', `${layer.replace(/[^\w.-]+/g, '_')}_range_${list[0]}-${list.at(-1)}.png`);
+        const f = path.join(out, 'sheets', `${fileSafe(layer)}_range_${list[0]}-${list.at(-1)}.png`);
         await writeRangeSheet(store, layer, list, f, { crop, reduce, runId: res.runId });
         console.log(`wrote ${f}`);
       }

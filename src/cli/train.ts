@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { backendInfo, tf } from '../backend/tf.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { countParams, forwardMacs } from '../train/architecture.js';
 import { defaultTrainCacheDir, ensureImageCache, IMAGENETTE_CLASSES, strideSubset } from '../train/dataset.js';
 import { compareCheckpoints, readCheckpoint } from '../train/checkpoint.js';

@@ -13,7 +13,7 @@
  */
 import fs from 'node:fs';
 import { tf, type Tensor4D } from '../backend/tf.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import type { ImageEntry } from './folder.js';
 import { readImage, type ResizeFit } from './image.js';
 

@@ -14,8 +14,8 @@ import { tf, type Tensor4D } from '../backend/tf.js';
 import { resolveImageSource, type ImageSource } from '../data/folder.js';
 import type { ResizeFit } from '../data/image.js';
 import { BatchStream, type SkippedImage } from '../data/stream.js';
-import { FeatvisError, unknownLayerError } from '../models/errors.js';
-import type { FeatModel } from '../models/types.js';
+import { FeatvisError, unknownLayerError } from '../core/errors.js';
+import type { FeatModel } from '../core/types.js';
 import { modelKey } from '../models/fingerprint.js';
 import { DEFAULT_RF_FACTOR, ExemplarStore, REDUCES, type LayerShape, type Reduce, type TopKRow } from './store.js';
 

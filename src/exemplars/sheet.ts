@@ -10,7 +10,7 @@
  * boxes land where the activation was. Missing or unreadable files become
  * grey tiles rather than failing the sheet.
  */
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import sharp from 'sharp';
 import { readImage, toUint8, writeFileAtomic, type ResizeFit } from '../data/image.js';
 import type { Exemplar, ExemplarStore, Reduce, RunInfo } from './store.js';

@@ -17,7 +17,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ImageEntry } from '../data/folder.js';
 import type { SkippedImage } from '../data/stream.js';
-import { channelRangeError, FeatvisError, unknownLayerError } from '../models/errors.js';
+import { channelRangeError, FeatvisError, unknownLayerError } from '../core/errors.js';
 
 export type Reduce = 'mean' | 'max';
 export const REDUCES: readonly Reduce[] = ['mean', 'max'];

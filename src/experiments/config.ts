@@ -3,7 +3,7 @@
  * Read from JSON (untrusted: validated field by field).
  */
 import fs from 'node:fs';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import type { AmImageSettings } from '../optvis/visualize.js';
 import { REGULARIZER_NAMES, type Regularizers } from '../optvis/regularizers.js';
 import type { TransformSpec } from '../optvis/transforms.js';

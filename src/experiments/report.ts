@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { composeGrid } from '../data/grid.js';
 import { readImage, writeFileAtomic, type RgbImage } from '../data/image.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { SweepStore, type CellRow, type ControlRow } from './sweep.js';
 import { bestPerKnob, controlsSummary, summarize, type KnobBest, type StrengthSummary } from './summary.js';
 import type { SweepConfig } from './config.js';

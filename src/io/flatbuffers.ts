@@ -7,7 +7,7 @@
  * file and the byte position; nothing recurses on file data, so a malformed
  * file can neither hang the reader nor surface a raw RangeError.
  */
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 
 /** Largest file `openHdf5` reads unless told otherwise (weight files are ≤ ~600 MB). */
 export const DEFAULT_MAX_HDF5_BYTES = 2 * 1024 ** 3;

@@ -9,7 +9,7 @@
  * FeatvisError that names the offending global or opcode. Every read is bounds
  * checked and the memo, stack and mark stack have size limits.
  */
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 
 // ---------------------------------------------------------------- values
 

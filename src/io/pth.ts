@@ -7,7 +7,7 @@
  * row-major order, whatever their dtype, strides or storage offset.
  */
 import fs from 'node:fs';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import {
   PyDict,
   PyGlobal,

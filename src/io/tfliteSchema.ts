@@ -7,7 +7,7 @@
  * weights, which stay views into the file bytes.
  */
 import { FlatBuffer, type Table } from './flatbuffers.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 
 export const TFLITE_IDENTIFIER = 'TFL3';
 

@@ -5,7 +5,7 @@
  * and other compression methods are refused with a clear error.
  */
 import zlib from 'node:zlib';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 
 export interface ZipEntry {
   name: string;

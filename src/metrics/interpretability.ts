@@ -18,7 +18,7 @@
 import sharp from 'sharp';
 import { tf, type Tensor4D } from '../backend/tf.js';
 import { readImage, type RgbImage } from '../data/image.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import type { PerceptualMetric } from './lpips.js';
 
 export interface ExemplarRef {

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { tf, type Tensor, type Tensor1D, type Tensor2D, type Tensor4D } from '../backend/tf.js';
 import { ensureCached, fileDigest, type ProgressFn, type RemoteFile } from '../io/cache.js';
 import { readTorchStateDict } from '../io/pth.js';
-import { FeatvisError, unknownLayerError } from '../models/errors.js';
-import type { FeatModel, Preprocess } from '../models/types.js';
+import { FeatvisError, unknownLayerError } from '../core/errors.js';
+import type { FeatModel, Preprocess } from '../core/types.js';
 import { BACKBONES, LPIPS_NETS, buildBackbone, type LpipsNet } from './lpipsNets.js';
 
 export { BACKBONES, LPIPS_NETS, type LpipsNet } from './lpipsNets.js';

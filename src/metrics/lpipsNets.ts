@@ -8,9 +8,9 @@
 import { tf, type Tensor, type Tensor1D, type Tensor4D } from '../backend/tf.js';
 import type { RemoteFile } from '../io/cache.js';
 import type { TorchStateDict } from '../io/pth.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { GraphFeatModel, INPUT, type GraphNode } from '../models/graph.js';
-import type { Preprocess } from '../models/types.js';
+import type { Preprocess } from '../core/types.js';
 
 export type LpipsNet = 'alex' | 'vgg' | 'squeeze';
 export const LPIPS_NETS: readonly LpipsNet[] = ['alex', 'vgg', 'squeeze'];

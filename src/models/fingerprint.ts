@@ -4,7 +4,7 @@
  * under the same name never resume results computed with the old ones.
  */
 import crypto from 'node:crypto';
-import type { FeatModel } from './types.js';
+import type { FeatModel } from '../core/types.js';
 
 /** sha256 of the weight bytes, 16 hex digits. */
 export function weightsFingerprint(chunks: readonly (ArrayBuffer | Uint8Array)[]): string {

@@ -6,8 +6,8 @@
  */
 import { tf, type Tensor, type Tensor4D } from '../backend/tf.js';
 import { applyPreprocess } from './preprocess.js';
-import type { FeatModel, LayerInfo, Preprocess } from './types.js';
-import { unknownLayerError } from './errors.js';
+import type { FeatModel, LayerInfo, Preprocess } from '../core/types.js';
+import { unknownLayerError } from '../core/errors.js';
 
 export interface GraphNode {
   name: string;

@@ -24,10 +24,10 @@
  */
 import path from 'node:path';
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../backend/tf.js';
-import { FeatvisError } from './errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { GraphFeatModel, INPUT, type GraphNode } from './graph.js';
 import { mapKerasWeights, readKerasWeightsFile, type KerasLayerSpec, type KerasWeights, type KerasWeightsFile } from './kerasH5.js';
-import type { Preprocess } from './types.js';
+import type { Preprocess } from '../core/types.js';
 
 export type KerasNaming = 'keras' | 'keras2';
 

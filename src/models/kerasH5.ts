@@ -18,7 +18,7 @@
  * constant offset (creation order is what the numbers encode), and whatever is
  * still unpaired or mis-shaped is reported.
  */
-import { FeatvisError } from './errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { openHdf5, type Hdf5Group } from '../io/hdf5.js';
 
 export interface KerasWeightSpec {

@@ -6,31 +6,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../backend/tf.js';
-import { FeatvisError } from './errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { readTfjsArtifacts, isGraphModelArtifacts } from './tfjsFiles.js';
 import { GraphFeatModelTfjs, LayersFeatModel } from './tfjsModel.js';
-import type { FeatModel, Preprocess } from './types.js';
+import type { FeatModel, Preprocess } from '../core/types.js';
 import { zooLoaders } from './zoo.js';
-import { dataFile } from '../io/projectPaths.js';
+import { readSidecar, type LoadOptions, type ModelLoader } from './sidecar.js';
+import { dataFile } from '../core/paths.js';
 import { tfliteLoaders } from './tflite.js';
 import { attachFingerprint, weightsFingerprint } from './fingerprint.js';
 import { fileDigest } from '../io/cache.js';
 
-export interface LoadOptions {
-  /** Overrides the preprocessing guessed or stored for the model. */
-  preprocess?: Partial<Preprocess>;
-  /** Class labels (one per output unit). */
-  labels?: string[];
-  /** Display name. */
-  name?: string;
-}
-
-/** Format-specific loaders register here (tflite, keras-h5, zoo…), keyed by a test on the source. */
-export interface ModelLoader {
-  name: string;
-  matches(source: string): boolean;
-  load(source: string, opts: LoadOptions): Promise<FeatModel>;
-}
+export { readSidecar, type LoadOptions, type ModelLoader, type Sidecar } from './sidecar.js';
 
 const loaders: ModelLoader[] = [];
 
@@ -41,33 +28,6 @@ export function registerLoader(loader: ModelLoader): void {
 }
 
 const DEFAULT_PREPROCESS: Preprocess = { size: [224, 224], range: [-1, 1], channelOrder: 'RGB' };
-
-/** Reads featvis.json beside a model file: {name, preprocess, labels | labelsFile}. */
-export interface Sidecar {
-  name?: string;
-  preprocess?: Partial<Preprocess>;
-  labels?: string[];
-  suggestedLayer?: string;
-}
-
-export function readSidecar(modelPath: string): Sidecar {
-  const dir = fs.existsSync(modelPath) && fs.statSync(modelPath).isDirectory() ? modelPath : path.dirname(modelPath);
-  const f = path.join(dir, 'featvis.json');
-  if (!fs.existsSync(f)) return {};
-  let j: Sidecar & { labelsFile?: string };
-  try {
-    j = JSON.parse(fs.readFileSync(f, 'utf8')) as Sidecar & { labelsFile?: string };
-  } catch (err) {
-    throw new FeatvisError(`${f} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const out: Sidecar = {};
-  if (typeof j.suggestedLayer === 'string') out.suggestedLayer = j.suggestedLayer;
-  if (j.name) out.name = j.name;
-  if (j.preprocess) out.preprocess = j.preprocess;
-  if (j.labels) out.labels = j.labels;
-  else if (j.labelsFile) out.labels = fs.readFileSync(path.join(dir, path.basename(j.labelsFile)), 'utf8').split('\n').filter((l) => l.length > 0);
-  return out;
-}
 
 async function loadTfjs(source: string, opts: LoadOptions): Promise<FeatModel> {
   const side = /^https?:/.test(source) ? {} : readSidecar(source);
@@ -113,9 +73,7 @@ registerLoader({
   load: loadTfjs,
 });
 
-// Zoo ids ('inceptionv3', …) and Keras .h5 files. zoo.ts imports this module
-// too, so it hands over its loaders through a function instead of registering
-// itself at import time.
+// Zoo ids ('inceptionv3', …), Keras .h5 files and .tflite files.
 for (const l of [...zooLoaders(), ...tfliteLoaders()]) registerLoader(l);
 
 export async function loadModel(source: string, opts: LoadOptions = {}): Promise<FeatModel> {

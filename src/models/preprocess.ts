@@ -1,5 +1,5 @@
 import { tf, type Tensor4D } from '../backend/tf.js';
-import type { Preprocess } from './types.js';
+import type { Preprocess } from '../core/types.js';
 
 /** Maps RGB images in [0, 1] to what the network expects (differentiable). */
 export function applyPreprocess(images: Tensor4D, p: Preprocess): Tensor4D {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelArtifacts as TfModelArtifacts, WeightsManifestEntry } from '../backend/tf.js';
-import { FeatvisError } from './errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { ensureCached } from '../io/cache.js';
 import crypto from 'node:crypto';
 

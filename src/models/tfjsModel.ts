@@ -5,9 +5,9 @@
  * which prunes the graph to what those outputs need.
  */
 import { tf, type GraphModel, type LayersModel, type Tensor, type Tensor4D } from '../backend/tf.js';
-import { unknownLayerError } from './errors.js';
+import { unknownLayerError } from '../core/errors.js';
 import { applyPreprocess } from './preprocess.js';
-import type { FeatModel, LayerInfo, Preprocess } from './types.js';
+import type { FeatModel, LayerInfo, Preprocess } from '../core/types.js';
 
 export interface TfjsModelOptions {
   name: string;

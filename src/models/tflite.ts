@@ -13,10 +13,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf, type Tensor } from '../backend/tf.js';
-import { FeatvisError } from './errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { GraphFeatModel, INPUT, type GraphNode } from './graph.js';
-import { readSidecar, type LoadOptions, type ModelLoader } from './load.js';
-import type { Preprocess } from './types.js';
+import { readSidecar, type LoadOptions, type ModelLoader } from './sidecar.js';
+import type { Preprocess } from '../core/types.js';
 import { ensureCached } from '../io/cache.js';
 import {
   builtinOperatorName,

@@ -5,7 +5,7 @@
  * activation quantisation is ignored, QUANTIZE / DEQUANTIZE are identities.
  */
 import { tf, type Tensor, type Tensor4D } from '../backend/tf.js';
-import type { FeatvisError } from './errors.js';
+import type { FeatvisError } from '../core/errors.js';
 import * as S from '../io/tfliteSchema.js';
 
 /** What an op builder may ask about the graph it is part of. */

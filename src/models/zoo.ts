@@ -10,13 +10,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { dataFile } from '../io/projectPaths.js';
+import { dataFile } from '../core/paths.js';
 import { ensureCached, type RemoteFile } from '../io/cache.js';
-import { FeatvisError } from './errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { loadInceptionV3, looksLikeInceptionV3 } from './inceptionV3.js';
 import { readKerasWeightsFile } from './kerasH5.js';
-import { readSidecar, type LoadOptions, type ModelLoader } from './load.js';
-import type { FeatModel } from './types.js';
+import { readSidecar, type LoadOptions, type ModelLoader } from './sidecar.js';
+import type { FeatModel } from '../core/types.js';
 
 export interface ZooEntry {
   id: string;
@@ -106,13 +106,7 @@ export async function loadKerasH5Model(source: string, opts: LoadOptions = {}): 
   );
 }
 
-/**
- * The loaders this module provides, for src/models/load.ts to register
- * (`for (const l of zooLoaders()) registerLoader(l);`). A function declaration
- * rather than top-level registration: load.ts and this module import each
- * other, and a registerLoader call while load.ts is still evaluating would hit
- * its uninitialised loader list.
- */
+/** The loaders this module provides, for src/models/load.ts to register. */
 export function zooLoaders(): ModelLoader[] {
   return [
     { name: 'zoo', matches: (s) => zooId(s) !== null, load: loadZooModel },

@@ -3,7 +3,7 @@
  * score). Subsets of a folder: `sampleFolder` in src/experiments/sweep.ts.
  */
 import path from 'node:path';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { Rng } from '../optvis/rng.js';
 
 /** `n` distinct images from `files`, chosen with a seeded generator, avoiding `exclude`. */

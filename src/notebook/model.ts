@@ -12,10 +12,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_MODEL, defaultLayer } from '../cli/defaults.js';
-import { FeatvisError } from '../models/errors.js';
+import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
+import { FeatvisError } from '../core/errors.js';
 import { loadModel } from '../models/load.js';
-import type { FeatModel } from '../models/types.js';
+import type { FeatModel } from '../core/types.js';
 import { loadZooModel } from '../models/zoo.js';
 import type { MetricConfig } from '../experiments/config.js';
 import { createMetric } from '../experiments/metricFactory.js';

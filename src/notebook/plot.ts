@@ -7,7 +7,7 @@
  * The SVG covers what the notebooks need: line/marker scatter traces, bars,
  * log / linear / category x axes, horizontal reference lines (line shapes).
  */
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 

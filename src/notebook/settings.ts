@@ -12,7 +12,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
+import { fileSafe } from '../core/names.js';
+import { packageRoot } from '../core/paths.js';
 
 export type SettingValue = string | number | boolean | number[];
 
@@ -81,22 +83,9 @@ export function describeSettings(defaults: Record<string, SettingValue>): Settin
   });
 }
 
-let rootCache: string | null = null;
-
-/** The featvis repository root: the nearest folder above the working directory whose package.json is named featvis. */
+/** The featvis repository root (the package root: notebooks run from inside it). */
 export function repoRoot(): string {
-  if (rootCache) return rootCache;
-  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg)) {
-      try {
-        if ((JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'featvis') return (rootCache = dir);
-      } catch {
-        // not a JSON package file: keep looking
-      }
-    }
-    if (path.dirname(dir) === dir) throw new FeatvisError(`not inside the featvis repository (no featvis package.json above ${process.cwd()})`);
-  }
+  return packageRoot();
 }
 
 /** The shared models/images folder (FEATVIS_SHARED, else ../shared beside the repository). */
@@ -121,7 +110,7 @@ export function resolvePath(p: string): string {
  */
 export function outputDir(name: string): string {
   const root = process.env.FEATVIS_NB_OUT ? path.resolve(process.env.FEATVIS_NB_OUT) : path.join(repoRoot(), 'runs', 'notebooks');
-  const dir = path.join(root, name.replace(/[^\w.-]+/g, '_'));
+  const dir = path.join(root, fileSafe(name));
   fs.mkdirSync(dir, { recursive: true });
   return dir;
 }
@@ -132,5 +121,5 @@ export function outputDir(name: string): string {
  * other settings never collide (see visualizeChannels).
  */
 export function runDir(notebook: string, layer: string, hash: string): string {
-  return path.join(outputDir(notebook), `${layer.replace(/[^\w.-]+/g, '_')}-${hash}`);
+  return path.join(outputDir(notebook), `${fileSafe(layer)}-${hash}`);
 }

@@ -5,8 +5,8 @@
  * detail added at one octave carried up to the next.
  */
 import { tf, type Tensor4D } from '../backend/tf.js';
-import { FeatvisError } from '../models/errors.js';
-import type { FeatModel } from '../models/types.js';
+import { FeatvisError } from '../core/errors.js';
+import type { FeatModel } from '../core/types.js';
 import type { Objective } from './objectives.js';
 import { Rng } from './rng.js';
 

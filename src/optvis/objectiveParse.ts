@@ -6,7 +6,7 @@
  *   mixed6:48 - 0.5*mixed6:12 + 2*mixed4   sums of scaled terms
  * Layer names may contain '/', '_' and '.', not ':', '@', '+', '*' or spaces.
  */
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { channel, layer, neuron, type Objective } from './objectives.js';
 
 const TERM = /^(?:(\d+(?:\.\d+)?|\.\d+)\s*\*\s*)?([^:@+*\s]+)(?::(\d+)(?:@(?:(\d+),(\d+))?)?)?$/;

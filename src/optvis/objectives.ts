@@ -10,8 +10,8 @@
  *   (logits are `channel(<logit layer>, classIndex)`)
  */
 import { tf, type Tensor, type Tensor1D } from '../backend/tf.js';
-import { channelRangeError, FeatvisError, unknownLayerError } from '../models/errors.js';
-import type { FeatModel } from '../models/types.js';
+import { channelRangeError, FeatvisError, unknownLayerError } from '../core/errors.js';
+import type { FeatModel } from '../core/types.js';
 
 export interface Objective {
   readonly name: string;

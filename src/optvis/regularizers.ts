@@ -16,7 +16,7 @@
  *   clipContribPct        zero pixels whose contribution |x·∇x| is in the lowest p %
  */
 import { tf, type Tensor, type Tensor1D, type Tensor4D, type Variable } from '../backend/tf.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import type { ImageParam } from './param/types.js';
 
 export interface Regularizers {

@@ -7,9 +7,9 @@
  * back only every `reportEvery` steps (progress, NaN check) and at snapshots.
  */
 import { tf, type Scalar, type Tensor, type Tensor1D, type Tensor4D } from '../backend/tf.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { setReluRedirect } from '../backend/fastGradients.js';
-import type { FeatModel } from '../models/types.js';
+import type { FeatModel } from '../core/types.js';
 import type { Objective } from './objectives.js';
 import type { ImageParam } from './param/types.js';
 import { applyStepOperators, hasStepOperators, penalty, validateRegularizers, type Regularizers } from './regularizers.js';

@@ -4,7 +4,7 @@
  * differentiable. Randomness comes from the render's seeded Rng.
  */
 import { tf, type Tensor4D } from '../backend/tf.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { affineSampleShared, type Affine } from './affine.js';
 import type { Rng } from './rng.js';
 

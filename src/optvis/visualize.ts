@@ -11,14 +11,15 @@ import path from 'node:path';
 import { backendInfo, tf } from '../backend/tf.js';
 import { batchToImages, savePng, writeFileAtomic, type RgbImage } from '../data/image.js';
 import { composeGrid } from '../data/grid.js';
-import { channelRangeError, FeatvisError, unknownLayerError } from '../models/errors.js';
-import type { FeatModel } from '../models/types.js';
+import { channelRangeError, FeatvisError, unknownLayerError } from '../core/errors.js';
+import type { FeatModel } from '../core/types.js';
 import { modelKey } from '../models/fingerprint.js';
 import { channels as channelsObjective } from './objectives.js';
 import { createParam, type ParamKind } from './param/index.js';
 import type { Regularizers } from './regularizers.js';
 import { render, type StepInfo } from './render.js';
 import type { TransformSpec } from './transforms.js';
+import { fileSafe } from '../core/names.js';
 
 /** How each AM image is made (shared by single runs and sweeps). */
 export interface AmImageSettings {
@@ -170,11 +171,11 @@ export async function visualizeChannels(model: FeatModel, s: VisualizeSettings, 
         images.set(c, imgs[j]!);
         const res: ChannelResult = { channel: c, activation: r.activations[j]!, millis: Math.round(perChannelMs) };
         if (opts.outDir) {
-          res.file = `${safeName(s.layer)}_${c}.png`;
+          res.file = `${fileSafe(s.layer)}_${c}.png`;
           await savePng(path.join(opts.outDir, res.file), imgs[j]!);
           res.snapshots = [];
           for (const snap of r.snapshots) {
-            const f = `${safeName(s.layer)}_${c}_step${snap.step}.png`;
+            const f = `${fileSafe(s.layer)}_${c}_step${snap.step}.png`;
             const snapImgs = await batchToImages(snap.images);
             await savePng(path.join(opts.outDir, 'snapshots', f), snapImgs[j]!);
             res.snapshots.push({ step: snap.step, file: `snapshots/${f}` });
@@ -208,8 +209,4 @@ export async function visualizeChannels(model: FeatModel, s: VisualizeSettings, 
   }
   if (runFile) result.runFile = runFile;
   return result;
-}
-
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]+/g, '_');
 }

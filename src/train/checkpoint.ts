@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 
 const MAGIC = 'FVCKPT01';
 const MAX_HEADER = 16 << 20;

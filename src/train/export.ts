@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tf, type LayersModel } from '../backend/tf.js';
 import { writeFileAtomic } from '../data/image.js';
-import type { Preprocess } from '../models/types.js';
+import type { Preprocess } from '../core/types.js';
 import { buildModel, type ArchConfig } from './architecture.js';
 
 export interface Sidecar {

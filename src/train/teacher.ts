@@ -8,8 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../backend/tf.js';
-import { FeatvisError } from '../models/errors.js';
-import type { FeatModel } from '../models/types.js';
+import { FeatvisError } from '../core/errors.js';
+import type { FeatModel } from '../core/types.js';
 import { decodeSquare, IMAGENETTE_CLASSES, listSplit, type Split } from './dataset.js';
 
 export interface TeacherTargets {

@@ -15,7 +15,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { tf, type LayersModel, type Scalar, type Tensor, type Tensor2D, type Variable } from '../backend/tf.js';
-import { FeatvisError } from '../models/errors.js';
+import { FeatvisError } from '../core/errors.js';
 import { buildModel, type ArchConfig } from './architecture.js';
 import { renderCrop, renderWhole, sampleCrop, type AugmentOptions } from './augment.js';
 import { readCheckpoint, writeCheckpoint, type NamedArray } from './checkpoint.js';

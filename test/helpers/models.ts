@@ -1,7 +1,7 @@
 /** Small real models for tests (from ../shared). */
 import path from 'node:path';
 import { loadModel } from '../../src/models/load.js';
-import type { FeatModel } from '../../src/models/types.js';
+import type { FeatModel } from '../../src/core/types.js';
 import { sharedDir } from './python.js';
 
 let mobilenet: Promise<FeatModel> | null = null;

@@ -7,9 +7,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../src/core/paths.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const repoRoot = packageRoot();
 export const sharedDir = path.resolve(repoRoot, process.env.FEATVIS_SHARED ?? '../shared');
 
 export function pythonBin(): string | null {

@@ -1,4 +1,4 @@
-import { FeatvisError } from '../../models/errors.js';
+import { FeatvisError } from '../../core/errors.js';
 import { fftParam } from './fft.js';
 import { pixelParam } from './pixel.js';
 import type { ImageParam, ParamOptions } from './types.js';

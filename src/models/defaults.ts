@@ -1,4 +1,4 @@
-import type { FeatModel } from '../models/types.js';
+import type { FeatModel } from '../core/types.js';
 
 /** The embedded model (data/featvis-imagenette): works offline on any machine. */
 export const DEFAULT_MODEL = 'featvis-imagenette';
