@@ -24,7 +24,7 @@ import { loadModel } from '../src/models/load.js';
 import { channel } from '../src/optvis/objectives.js';
 import { createParam } from '../src/optvis/param/index.js';
 import { render } from '../src/optvis/render.js';
-import type { TransformSpec } from '../src/optvis/transforms.js';
+import type { TransformList } from '../src/optvis/transforms.js';
 import { amStepper, header, loadAvg, median, MID_LAYER, MOBILENET_V2, profileKernels, randomImages, spread } from './perf-util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,7 +42,7 @@ const profileSize = a.num('profile-size', 224);
 const python = a.str('python', path.join(here, '..', '.venv', 'bin', 'python'));
 a.finish();
 
-const TRANSFORMS: Record<string, TransformSpec> = { none: {}, 'pad+jitter': { pad: 12, padMode: 'constant', jitter: 8 } };
+const TRANSFORMS: Record<string, TransformList> = { none: [], 'pad+jitter': [{ op: 'pad', px: 12, mode: 'constant' }, { op: 'jitter', px: 8 }] };
 for (const c of configs) if (!TRANSFORMS[c]) throw new Error(`unknown transforms '${c}' (none, pad+jitter)`);
 
 header('AM step: featvis vs PyTorch');
@@ -86,7 +86,7 @@ for (const size of sizes) {
 fs.rmSync(tmp, { recursive: true, force: true });
 
 // ------------------------------------------------------------------ 2. ms per step, interleaved
-async function featvisSteps(size: number, transforms: TransformSpec): Promise<number[]> {
+async function featvisSteps(size: number, transforms: TransformList): Promise<number[]> {
   const param = createParam('pixel', { batch, height: size, width: size, seed: 0 });
   const times: number[] = [];
   let last = performance.now();
@@ -109,7 +109,7 @@ async function featvisSteps(size: number, transforms: TransformSpec): Promise<nu
 console.log(`\n## 2. ms per AM step (median over ${rounds} interleaved rounds × ${steps - 2} timed steps; steps 1–2 of each run dropped)`);
 console.log('size  transforms   featvis ms (range)   torch ms (range)   featvis/torch   torch 1 thread ms   torch+weight grads ms (Lucent default)');
 const summary: Array<{ size: number; cfg: string; fv: number; th: number; th1: number; thw: number }> = [];
-await featvisSteps(sizes[0]!, {}); // warm-up
+await featvisSteps(sizes[0]!, []); // warm-up
 for (const size of sizes) {
   for (const cfg of configs) {
     const fv: number[] = [];
@@ -161,7 +161,7 @@ if (stepRow) {
   console.log(`backward + update ≈ step − forward: featvis ${(stepRow.fv - fvFwd).toFixed(0)} ms, torch ${(stepRow.th - thFwd).toFixed(0)} ms, ratio ${((stepRow.fv - fvFwd) / (stepRow.th - thFwd)).toFixed(2)}×`);
 }
 
-const stepper = amStepper({ model, layer, channel: ch, batch, size: profileSize, transforms: {}, tv });
+const stepper = amStepper({ model, layer, channel: ch, batch, size: profileSize, transforms: [], tv });
 stepper.step();
 const prof = await profileKernels(() => {
   stepper.step();

@@ -7,11 +7,9 @@
  */
 import { tf } from '../src/backend/tf.js';
 import { loadModel } from '../src/models/load.js';
-import { channels as channelsObjective } from '../src/optvis/objectives.js';
-import { createParam } from '../src/optvis/param/index.js';
-import { render } from '../src/optvis/render.js';
+import { renderChannels } from '../src/optvis/renderChannels.js';
 import { transformPreset } from '../src/optvis/transforms.js';
-import { channelSeed } from '../src/optvis/visualize.js';
+import { AM_DEFAULTS } from '../src/optvis/settings.js';
 import { Args, parseArgs } from '../src/cli/args.js';
 import { defaultLayer } from '../src/models/defaults.js';
 import type { FeatModel } from '../src/core/types.js';
@@ -31,14 +29,9 @@ const layer = layerFlag ?? defaultLayer(model);
 const C = model.layers.find((l) => l.name === layer)!.shape.at(-1)!;
 
 async function run(m: FeatModel, chs: number[]): Promise<{ ms: number; acts: number[] }> {
-  const seeds = chs.map((c) => channelSeed(0, c));
-  const p = createParam('fft', { batch: chs.length, height: size, width: size, seed: seeds });
   const t0 = performance.now();
-  const r = await render(m, channelsObjective(layer, chs), p, { steps, transforms, seed: 0, reportEvery: steps });
-  const ms = performance.now() - t0;
-  r.images.dispose();
-  p.dispose();
-  return { ms, acts: r.activations };
+  const r = await renderChannels(m, { ...AM_DEFAULTS, layer, channels: chs, steps, size, transforms, regularizers: {}, seed: 0 });
+  return { ms: performance.now() - t0, acts: r.activations };
 }
 
 const chs = Array.from({ length: n }, (_, i) => i % C);

@@ -6,13 +6,13 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { tf, type Scalar, type Tensor4D } from '../src/backend/tf.js';
+import { tf, type Tensor4D } from '../src/backend/tf.js';
 import type { FeatModel } from '../src/core/types.js';
 import { channel } from '../src/optvis/objectives.js';
 import { createParam } from '../src/optvis/param/index.js';
-import { penalty } from '../src/optvis/regularizers.js';
+import { createStepper } from '../src/optvis/render.js';
 import { Rng } from '../src/optvis/rng.js';
-import { applyTransforms, type TransformSpec } from '../src/optvis/transforms.js';
+import type { TransformList } from '../src/optvis/transforms.js';
 
 export const MOBILENET_V2 = '../shared/models/coral_mobilenet_v2_1.0_224_quant/mobilenet_v2_1.0_224_quant.tflite';
 export const MID_LAYER = 'MobilenetV2/expanded_conv_7/add';
@@ -119,39 +119,32 @@ export interface AmStepSpec {
   channel: number;
   batch: number;
   size: number;
-  transforms: TransformSpec;
+  transforms: TransformList;
   tv: number;
   learningRate?: number;
 }
 
 /**
- * One AM step exactly as render() does it (pixel param → transforms → model →
- * objective − penalty, variableGrads, Adam), reusable for timing and profiling.
+ * One AM step of render() itself (its createStepper: pixel param → transforms →
+ * model → objective − penalty, variableGrads, Adam, ReLU redirect), waiting
+ * for the loss so each call times a whole step.
  */
 export function amStepper(spec: AmStepSpec): { step: () => void; dispose: () => void } {
   const param = createParam('pixel', { batch: spec.batch, height: spec.size, width: spec.size, seed: 0 });
-  const objective = channel(spec.layer, spec.channel);
-  const rng = new Rng(0x5eed);
-  const opt = tf.train.adam(spec.learningRate ?? 0.05);
-  const reg = spec.tv ? { tv: spec.tv } : {};
+  const stepper = createStepper(spec.model, channel(spec.layer, spec.channel), param, {
+    learningRate: spec.learningRate ?? 0.05,
+    transforms: spec.transforms,
+    regularizers: spec.tv ? { tv: spec.tv } : {},
+  });
+  let n = 0;
   return {
     step: () => {
-      const { value, grads } = tf.variableGrads(() => {
-        const img = param.toImage();
-        const x = applyTransforms(img, spec.transforms, rng);
-        const acts = spec.model.activations(x, objective.layers);
-        const scores = objective.score(acts, spec.batch);
-        const pen = penalty(img, reg);
-        return tf.neg(tf.sum(pen ? tf.sub(scores, pen) : scores)) as Scalar;
-      }, param.variables);
-      opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
-      tf.dispose(Object.values(grads));
-      value.dataSync();
-      value.dispose();
+      stepper.step(++n);
+      stepper.loss!.dataSync();
     },
     dispose: () => {
+      stepper.dispose();
       param.dispose();
-      opt.dispose();
     },
   };
 }

@@ -38,7 +38,7 @@ tf.tidy(() => model.activations(xs, [layer])[layer]!.dataSync()); // warm-up (fi
 const fwdProf = await profileKernels(() => {
   tf.tidy(() => model.activations(xs, [layer])[layer]!.dataSync());
 });
-const stepper = amStepper({ model, layer, channel: 5, batch, size, transforms: {}, tv });
+const stepper = amStepper({ model, layer, channel: 5, batch, size, transforms: [], tv });
 stepper.step();
 const stepProf = await profileKernels(() => stepper.step());
 const fwdGflop = (2 * fwdProf.macs) / 1e9;

@@ -60,7 +60,7 @@ if (parts.includes('am')) {
   console.log('size   pixels/img   ms/step (range)        ms per Mpixel   peak tensors MiB   live MiB after   peak RSS MiB');
   const rows: Array<{ px: number; ms: number; peak: number }> = [];
   for (const size of sizes) {
-    const s = amStepper({ model, layer, channel: 5, batch, size, transforms: {}, tv: 0.05 });
+    const s = amStepper({ model, layer, channel: 5, batch, size, transforms: [], tv: 0.05 });
     const ms: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { tf, type Tensor4D } from '../src/backend/tf.js';
+import { tf, type Tensor1D, type Tensor4D } from '../src/backend/tf.js';
 import type { FeatModel } from '../src/core/types.js';
-import { channel, channels } from '../src/optvis/objectives.js';
+import { channel, channels, objective } from '../src/optvis/objectives.js';
 import { parseChannelList, parseObjective } from '../src/optvis/objectiveParse.js';
 import { createParam } from '../src/optvis/param/index.js';
 import { render, scoreImages } from '../src/optvis/render.js';
@@ -80,7 +80,7 @@ test('tensor count stays flat over 500 steps', { skip }, async () => {
 test('NaN during optimisation is stopped and reported with the step', { skip }, async () => {
   const p = createParam('pixel', { batch: 1, height: 32, width: 32, seed: 1 });
   await assert.rejects(
-    render(model, channel(LAYER, 0).times(Number.NaN), p, { steps: 30, reportEvery: 5 }),
+    render(model, channel(LAYER, 0).plus(objective({ name: 'nan', score: ({ image }) => tf.mul(tf.mean(image, [1, 2, 3]), Number.NaN) as Tensor1D })), p, { steps: 30, reportEvery: 5 }),
     /NaN\/Inf\) by step 5/,
   );
   p.dispose();
@@ -100,9 +100,10 @@ test('objective expressions parse into the same scores as the API', { skip }, ()
   const parsed = parseObjective(`${LAYER}:3 - 0.5*${LAYER}:7 + 2*conv_pw_3_relu:1@2,3`);
   const parts = [channel(LAYER, 3), channel(LAYER, 7)];
   const acts = model.activations(x, [LAYER, 'conv_pw_3_relu']);
-  const a = parsed.score(acts, 2).arraySync();
-  const b3 = parts[0]!.score(acts, 2).arraySync();
-  const b7 = parts[1]!.score(acts, 2).arraySync();
+  const ctx = { acts, image: x, input: x, batch: 2 };
+  const a = parsed.score(ctx).arraySync();
+  const b3 = parts[0]!.score(ctx).arraySync();
+  const b7 = parts[1]!.score(ctx).arraySync();
   const n = (acts['conv_pw_3_relu']!.slice([0, 3, 2, 1], [-1, 1, 1, 1]).reshape([-1]).arraySync()) as number[];
   for (let i = 0; i < 2; i++) assert.ok(Math.abs(a[i]! - (b3[i]! - 0.5 * b7[i]! + 2 * n[i]!)) < 1e-4);
   tf.dispose([x, ...Object.values(acts)]);

@@ -6,7 +6,7 @@ import { channels } from '../src/optvis/objectives.js';
 import { createParam } from '../src/optvis/param/index.js';
 import { gaussianBlur, type Regularizers } from '../src/optvis/regularizers.js';
 import { render, scoreImages } from '../src/optvis/render.js';
-import { NO_TRANSFORMS, type TransformSpec } from '../src/optvis/transforms.js';
+import { NO_TRANSFORMS, type TransformList } from '../src/optvis/transforms.js';
 import { affineSample } from '../src/optvis/affine.js';
 import { Rng } from '../src/optvis/rng.js';
 import { tinyMobilenet } from './helpers/models.js';
@@ -22,7 +22,7 @@ const LAYER = 'conv_pw_5_relu';
 const CHS = [2, 9, 21, 33];
 const STEPS = 40;
 
-async function am(reg: Regularizers, transforms: TransformSpec = NO_TRANSFORMS, kind: 'pixel' | 'fft' = 'pixel'): Promise<Tensor4D> {
+async function am(reg: Regularizers, transforms: TransformList = NO_TRANSFORMS, kind: 'pixel' | 'fft' = 'pixel'): Promise<Tensor4D> {
   const p = createParam(kind, { batch: CHS.length, height: 64, width: 64, seed: 11, initStd: 0.5 });
   const r = await render(model, channels(LAYER, CHS), p, { steps: STEPS, learningRate: 0.05, regularizers: reg, transforms, seed: 11 });
   p.dispose();
@@ -84,7 +84,7 @@ test('clipping small-norm and small-contribution pixels zeroes at least that sha
 
 test('jitter raises the activation under random shifts compared with no jitter', { skip }, async () => {
   const plain = await am({}, NO_TRANSFORMS, 'fft');
-  const jit = await am({}, { jitter: 6 }, 'fft');
+  const jit = await am({}, [{ op: 'jitter', px: 6 }], 'fft');
   const rng = new Rng(99);
   const obj = channels(LAYER, CHS);
   const robust = (x: Tensor4D): number => {

@@ -2,34 +2,37 @@
 import path from 'node:path';
 import { loadModel } from '../models/load.js';
 import { parseChannelList } from '../optvis/objectiveParse.js';
-import type { ParamKind } from '../optvis/param/index.js';
-import type { Regularizers } from '../optvis/regularizers.js';
-import { transformPreset } from '../optvis/transforms.js';
-import { visualizeChannels, type VisualizeSettings } from '../optvis/visualize.js';
+import { PARAM_KINDS, type ParamKind } from '../optvis/param/index.js';
+import { REGULARIZER_SETTINGS, type Regularizers } from '../optvis/regularizers.js';
+import { AM_DEFAULTS, amSettings } from '../optvis/settings.js';
+import { TRANSFORM_PRESETS, transformPreset } from '../optvis/transforms.js';
+import { visualizeChannels } from '../optvis/visualize.js';
 import { FeatvisError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
 import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
 import { fileSafe } from '../core/names.js';
 
+const regularizerHelp = REGULARIZER_SETTINGS.map((r) => `  --${r.flag.padEnd(14)} ${r.help}${r.kind === 'operator' ? ' (pixel)' : ''}`).join('\n');
+
 export const AM_HELP = `featvis am — activation maximisation for channels of one layer
 
   --model <id|path|url>   model (default: ${DEFAULT_MODEL}, embedded, works offline)
   --layer <name>          layer (default: the model's suggested layer; list with \`featvis layers\`)
   --channels <list>       e.g. 0-15,42 (default 0-15)
-  --steps <n>             optimisation steps (default 256)
-  --size <px>             image side (default 128)
-  --lr <x>                Adam learning rate (default 0.05)
-  --param fft|pixel       parameterisation (default fft)
+  --steps <n>             optimisation steps (default ${AM_DEFAULTS.steps})
+  --size <px>             image side (default ${AM_DEFAULTS.size})
+  --lr <x>                Adam learning rate (default ${AM_DEFAULTS.learningRate})
+  --param ${PARAM_KINDS.join('|')}  parameterisation (default ${AM_DEFAULTS.param})
   --no-decorrelate        no colour decorrelation
-  --transforms standard|jitter|none   (default standard)
-  --l1 --l2 --tv --freq <strength>    penalties (default 0)
-  --decay <x> --blur-every <k> --blur-sigma <s> --clip-norm <pct> --clip-contrib <pct>
-                          Yosinski step operators (need --param pixel)
-  --batch <n>             channels optimised together (default 16)
-  --seed <n>              (default 0)
+  --transforms ${TRANSFORM_PRESETS.join('|')}   (default standard)
+  --batch <n>             channels optimised together (default ${AM_DEFAULTS.batchSize})
+  --seed <n>              (default ${AM_DEFAULTS.seed})
   --snapshots <steps>     e.g. 32,64 (also saves images at those steps)
   --out <dir>             output folder (default runs/am/<model>/<layer>); rerun to resume
+
+Regularisers (strength, default 0 = off; "(pixel)" = needs --param pixel):
+${regularizerHelp}
 `;
 
 export async function runAm(argv: readonly string[]): Promise<void> {
@@ -39,38 +42,33 @@ export async function runAm(argv: readonly string[]): Promise<void> {
     return;
   }
   const modelSrc = a.str('model', DEFAULT_MODEL);
-  const pos = (n: number) => n > 0;
-  const nonNeg = (n: number) => n >= 0;
   const reg: Regularizers = {};
-  const regFlags: Array<[keyof Regularizers, string]> = [
-    ['l1', 'l1'], ['l2', 'l2'], ['tv', 'tv'], ['freq', 'freq'], ['decay', 'decay'],
-    ['blurEvery', 'blur-every'], ['blurSigma', 'blur-sigma'], ['clipNormPct', 'clip-norm'], ['clipContribPct', 'clip-contrib'],
-  ];
-  for (const [k, flag] of regFlags) {
-    const v = a.optNum(flag);
-    if (v !== undefined) reg[k] = v;
+  for (const r of REGULARIZER_SETTINGS) {
+    const v = a.optNum(r.flag);
+    if (v !== undefined) reg[r.key] = v;
   }
-  const paramKind = a.str('param', 'fft');
-  if (paramKind !== 'fft' && paramKind !== 'pixel') throw new FeatvisError(`--param must be fft or pixel, got '${paramKind}'`);
+  const paramKind = a.str('param', AM_DEFAULTS.param);
+  if (!(PARAM_KINDS as readonly string[]).includes(paramKind)) throw new FeatvisError(`--param must be one of ${PARAM_KINDS.join(', ')}, got '${paramKind}'`);
   const layerFlag = a.str('layer');
-  const settingsPartial = {
+  const size = a.num('size', AM_DEFAULTS.size, (n) => Number.isInteger(n) && n >= 16 && n <= 2048, 'an integer in 16–2048');
+  const partial = {
     channels: parseChannelList(a.str('channels', '0-15')),
-    steps: a.num('steps', 256, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
-    size: a.num('size', 128, (n) => Number.isInteger(n) && n >= 16 && n <= 2048, 'an integer in 16–2048'),
-    learningRate: a.num('lr', 0.05, pos, 'a positive number'),
+    steps: a.num('steps', AM_DEFAULTS.steps, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    size,
+    learningRate: a.num('lr', AM_DEFAULTS.learningRate, (n) => n > 0, 'a positive number'),
     param: paramKind as ParamKind,
-    decorrelate: a.bool('decorrelate', true),
-    transforms: transformPreset(a.str('transforms', 'standard')),
+    decorrelate: a.bool('decorrelate', AM_DEFAULTS.decorrelate),
+    transforms: transformPreset(a.str('transforms', 'standard'), size),
     regularizers: reg,
-    seed: a.num('seed', 0, (n) => Number.isInteger(n) && nonNeg(n), 'a non-negative integer'),
-    batchSize: a.num('batch', 16, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    seed: a.num('seed', AM_DEFAULTS.seed, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
+    batchSize: a.num('batch', AM_DEFAULTS.batchSize, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
     snapshots: (a.str('snapshots') ?? '').split(',').filter(Boolean).map(Number),
   };
   const outFlag = a.str('out');
   a.finish();
   const model = await loadModel(modelSrc);
   const layer = layerFlag ?? defaultLayer(model);
-  const settings: VisualizeSettings = { layer, ...settingsPartial };
+  const settings = amSettings({ layer, ...partial });
   const out = outFlag ?? path.join('runs', 'am', fileSafe(model.name), fileSafe(layer));
   console.error(`featvis am: ${model.name} · ${layer} · ${settings.channels.length} channels · ${settings.steps} steps · ${settings.size}px → ${out}`);
   const bar = new Progress({ label: 'am', total: settings.channels.length * settings.steps, unit: 'channel-steps' });
@@ -78,7 +76,7 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   const res = await visualizeChannels(model, settings, {
     outDir: out,
     onProgress: (p) => {
-      const stepDone = p.step ? p.step.step * Math.min(settings.batchSize, settings.channels.length - p.done) : 0;
+      const stepDone = p.step ? p.step.step * (p.batch ?? 1) : 0;
       const mean = p.step ? p.step.scores.reduce((x, y) => x + y, 0) / p.step.scores.length : undefined;
       bar.update(p.done * settings.steps + stepDone, mean === undefined ? `${p.done}/${p.total} channels` : `${p.done}/${p.total} channels, mean act ${mean.toFixed(3)}`);
     },

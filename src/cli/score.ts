@@ -13,21 +13,22 @@ import { createMetric } from '../experiments/metricFactory.js';
 import { amDistances, channelControls, meanCI, type ExemplarRef } from '../metrics/interpretability.js';
 import { FeatvisError } from '../core/errors.js';
 import { Rng } from '../optvis/rng.js';
-import type { VisualizeSettings, ChannelResult } from '../optvis/visualize.js';
+import type { ChannelResult } from '../optvis/visualize.js';
+import type { AmSettings } from '../optvis/settings.js';
 import { Args, parseArgs } from './args.js';
 import { METRIC_HELP, metricFromArgs } from './metricArgs.js';
 import { Progress } from './progress.js';
 
 interface AmRun {
   dir: string;
-  settings: VisualizeSettings;
+  settings: AmSettings;
   results: ChannelResult[];
 }
 
 function readAmRun(dir: string): AmRun {
   const f = path.join(dir, 'run.json');
   if (!fs.existsSync(f)) throw new FeatvisError(`${dir} is not an AM run folder (no run.json): make one with \`featvis am --out ${dir}\``);
-  const j = JSON.parse(fs.readFileSync(f, 'utf8')) as { settings: VisualizeSettings; results: ChannelResult[] };
+  const j = JSON.parse(fs.readFileSync(f, 'utf8')) as { settings: AmSettings; results: ChannelResult[] };
   return { dir, settings: j.settings, results: j.results };
 }
 

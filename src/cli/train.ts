@@ -18,7 +18,7 @@ import { fixedSizeCopy, saveLayersModel } from '../train/export.js';
 import { renderModelCard } from '../train/modelCard.js';
 import { DEFAULT_MODEL_NAME, DEFAULT_RECIPE, EVAL_SIZE, TINY_ARCH, TRAIN_CACHE_SIZE } from '../train/recipe.js';
 import { ensureTeacherTargets } from '../train/teacher.js';
-import { configKey, evaluate, fmtTime, train, type TrainConfig } from '../train/trainer.js';
+import { trainRunKey, evaluate, fmtTime, train, type TrainConfig } from '../train/trainer.js';
 
 const HELP = `usage: featvis train [options]
 
@@ -161,7 +161,7 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
       : null,
   };
   if (config.epochs < 1 || config.batchSize < 1) throw new FeatvisError('--epochs and --batch must be at least 1');
-  const key = configKey(config);
+  const key = trainRunKey(config);
   const evalSize = num(s('eval-size'), 'eval-size', EVAL_SIZE, true);
   if (evalSize < 32 || evalSize > 512) throw new FeatvisError(`--eval-size must be between 32 and 512, got ${evalSize}`);
   const ckpt = path.resolve(s('checkpoint') ?? path.join(cache, 'checkpoints', `${DEFAULT_MODEL_NAME}-${key}.ckpt`));

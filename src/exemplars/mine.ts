@@ -16,7 +16,7 @@ import type { ResizeFit } from '../data/image.js';
 import { BatchStream, type SkippedImage } from '../data/stream.js';
 import { FeatvisError, unknownLayerError } from '../core/errors.js';
 import type { FeatModel } from '../core/types.js';
-import { modelKey } from '../models/fingerprint.js';
+import { modelIdentity } from '../models/fingerprint.js';
 import { DEFAULT_RF_FACTOR, ExemplarStore, REDUCES, type LayerShape, type Reduce, type TopKRow } from './store.js';
 
 export interface MineProgress {
@@ -219,7 +219,7 @@ export async function mineExemplars(opts: MineOptions): Promise<MineResult> {
   const store = typeof opts.store === 'string' ? new ExemplarStore(opts.store) : opts.store;
   try {
     const run = store.openRun({
-      model: modelKey(model),
+      model: modelIdentity(model),
       layers,
       dataset: dataset.key,
       size,

@@ -4,9 +4,10 @@
  */
 import fs from 'node:fs';
 import { FeatvisError } from '../core/errors.js';
-import type { AmImageSettings } from '../optvis/visualize.js';
-import { REGULARIZER_NAMES, type Regularizers } from '../optvis/regularizers.js';
-import type { TransformSpec } from '../optvis/transforms.js';
+import type { AmImageSettings } from '../optvis/settings.js';
+import { PARAM_KINDS } from '../optvis/param/index.js';
+import { REGULARIZER_NAMES, validateRegularizers, type Regularizers } from '../optvis/regularizers.js';
+import { parseTransforms, type TransformList, type TransformStep } from '../optvis/transforms.js';
 
 /** What a sweep varies: a regulariser strength, the blur sigma (blur every `blurEvery` steps) or the jitter in pixels. */
 export type SweepKnob = keyof Regularizers | 'blur' | 'jitter';
@@ -42,7 +43,7 @@ const DEFAULTS: Omit<SweepConfig, 'model' | 'layer' | 'channels' | 'sweep' | 'ex
   learningRate: 0.05,
   param: 'pixel',
   decorrelate: true,
-  transforms: {},
+  transforms: [],
   base: {},
   blurEvery: 4,
   metricSize: 128,
@@ -82,7 +83,13 @@ export function parseSweepConfig(raw: unknown, where = 'sweep config'): SweepCon
   for (const k of ['steps', 'size', 'metricSize', 'blurEvery'] as const) {
     if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) throw new FeatvisError(`${where}: "${k}" must be a positive integer`);
   }
-  if (cfg.param !== 'pixel' && cfg.param !== 'fft') throw new FeatvisError(`${where}: "param" must be pixel or fft`);
+  if (!(PARAM_KINDS as readonly string[]).includes(cfg.param)) throw new FeatvisError(`${where}: "param" must be one of ${PARAM_KINDS.join(', ')}`);
+  cfg.transforms = parseTransforms(r.transforms ?? [], cfg.size, `${where}: transforms`);
+  try {
+    validateRegularizers(cfg.base);
+  } catch (err) {
+    throw new FeatvisError(`${where}: "base": ${err instanceof Error ? err.message : String(err)}`);
+  }
   return cfg;
 }
 
@@ -97,10 +104,10 @@ export function readSweepConfig(file: string): SweepConfig {
 }
 
 /** Render settings of one cell: the base plus the knob at `strength`. */
-export function cellRenderSettings(cfg: SweepConfig, knob: SweepKnob, strength: number): { regularizers: Regularizers; transforms: TransformSpec } {
+export function cellRenderSettings(cfg: SweepConfig, knob: SweepKnob, strength: number): { regularizers: Regularizers; transforms: TransformList } {
   const regularizers: Regularizers = { ...cfg.base };
-  const transforms: TransformSpec = { ...cfg.transforms };
-  if (knob === 'jitter') transforms.jitter = strength;
+  let transforms: TransformList = cfg.transforms;
+  if (knob === 'jitter') transforms = withJitter(cfg.transforms, strength);
   else if (knob === 'blur') {
     if (strength > 0) {
       regularizers.blurEvery = cfg.blurEvery;
@@ -108,4 +115,13 @@ export function cellRenderSettings(cfg: SweepConfig, knob: SweepKnob, strength: 
     }
   } else regularizers[knob] = strength;
   return { regularizers, transforms };
+}
+
+/** The list with its jitter set to `px` (inserted after any padding when it has none). */
+export function withJitter(list: TransformList, px: number): TransformList {
+  const step: TransformStep = { op: 'jitter', px };
+  if (list.some((s) => s.op === 'jitter')) return list.map((s) => (s.op === 'jitter' ? step : s));
+  let at = 0;
+  while (at < list.length && list[at]!.op === 'pad') at++;
+  return [...list.slice(0, at), step, ...list.slice(at)];
 }

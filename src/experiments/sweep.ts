@@ -5,24 +5,22 @@
  * (its PNG first, atomically), so an interrupted sweep resumes with nothing
  * redone and nothing lost; exemplar mining resumes the same way.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { batchToImages, savePng } from '../data/image.js';
+import { savePng } from '../data/image.js';
 import { listImages, resolveImageSource } from '../data/folder.js';
 import { mineExemplars, type MineProgress } from '../exemplars/mine.js';
 import { ExemplarStore } from '../exemplars/store.js';
 import { amDistances, channelControls, type ExemplarRef } from '../metrics/interpretability.js';
 import { FeatvisError } from '../core/errors.js';
+import { runKey } from '../core/runKey.js';
 import { loadModel } from '../models/load.js';
 import type { FeatModel } from '../core/types.js';
-import { modelKey } from '../models/fingerprint.js';
-import { channels as channelsObjective } from '../optvis/objectives.js';
-import { createParam } from '../optvis/param/index.js';
-import { render } from '../optvis/render.js';
+import { modelIdentity } from '../models/fingerprint.js';
+import { renderChannels } from '../optvis/renderChannels.js';
 import { Rng } from '../optvis/rng.js';
-import { channelSeed } from '../optvis/visualize.js';
+import { channelSeed } from '../optvis/settings.js';
 import { cellRenderSettings, type SweepConfig, type SweepKnob } from './config.js';
 import { createMetric } from './metricFactory.js';
 
@@ -63,8 +61,9 @@ export interface SweepOptions {
   model?: FeatModel;
 }
 
-export function configHash(cfg: SweepConfig): string {
-  return crypto.createHash('sha256').update(JSON.stringify(cfg)).digest('hex').slice(0, 16);
+/** Run key of a sweep: its whole configuration (the model's weights are checked separately). */
+export function sweepRunKey(cfg: SweepConfig): string {
+  return runKey(cfg);
 }
 
 /** The sweep's persistent store (SQLite, WAL, one transaction per finished batch). */
@@ -151,25 +150,25 @@ export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<Sw
   const out = opts.outDir;
   fs.mkdirSync(out, { recursive: true });
   const store = new SweepStore(path.join(out, 'sweep.sqlite'));
-  const hash = configHash(cfg);
-  const prev = store.meta('configHash');
+  const hash = sweepRunKey(cfg);
+  const prev = store.meta('runKey');
   if (prev && prev !== hash) {
     store.close();
     throw new FeatvisError(`${out} holds a sweep with another configuration: use another output folder or delete it`);
   }
-  store.setMeta('configHash', hash);
+  store.setMeta('runKey', hash);
   store.setMeta('config', JSON.stringify(cfg));
   const model = opts.model ?? (await loadModel(cfg.model));
   const metric = await createMetric(cfg.metric);
   store.setMeta('metric', metric.describe());
   store.setMeta('metricLabel', metric.label);
-  const weights = modelKey(model);
-  const prevWeights = store.meta('modelKey');
+  const weights = modelIdentity(model);
+  const prevWeights = store.meta('modelIdentity');
   if (prevWeights && prevWeights !== weights) {
     store.close();
     throw new FeatvisError(`${out} holds a sweep run with other weights (${prevWeights}, now ${weights}): use another output folder or delete it`);
   }
-  store.setMeta('modelKey', weights);
+  store.setMeta('modelIdentity', weights);
   store.setMeta('model', model.name);
   try {
     // 1. exemplars (resumable mining)
@@ -232,32 +231,15 @@ export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<Sw
           if (opts.maxNewCells !== undefined) todo = todo.slice(0, opts.maxNewCells - newCells);
           if (todo.length === 0) continue;
           const { regularizers, transforms } = cellRenderSettings(cfg, knob, strength);
-          const seeds = todo.map((ch) => channelSeed(seed, ch));
-          const param = createParam(cfg.param, { batch: todo.length, height: cfg.size, width: cfg.size, seed: seeds, decorrelate: cfg.decorrelate });
-          const started = Date.now();
-          let rows: CellRow[];
-          try {
-            const r = await render(model, channelsObjective(cfg.layer, todo), param, {
-              steps: cfg.steps,
-              learningRate: cfg.learningRate,
-              regularizers,
-              transforms,
-              seed,
-              ...(opts.signal ? { signal: opts.signal } : {}),
-            });
-            const imgs = await batchToImages(r.images);
-            r.images.dispose();
-            const ms = Math.round((Date.now() - started) / todo.length);
-            rows = [];
-            for (let j = 0; j < todo.length; j++) {
-              const ch = todo[j]!;
-              const image = cellImageName(knob, strength, seed, ch);
-              await savePng(path.join(out, image), imgs[j]!);
-              const { distances, score } = await amDistances(metric, imgs[j]!, controls.get(ch)!.exemplars, cfg.metricSize);
-              rows.push({ knob, strength, channel: ch, seed, activation: r.activations[j]!, score, distances, image, millis: ms });
-            }
-          } finally {
-            param.dispose();
+          const r = await renderChannels(model, { ...cfg, channels: todo, regularizers, transforms, seed }, opts.signal ? { signal: opts.signal } : {});
+          const ms = Math.round(r.millis / todo.length);
+          const rows: CellRow[] = [];
+          for (let j = 0; j < todo.length; j++) {
+            const ch = todo[j]!;
+            const image = cellImageName(knob, strength, seed, ch);
+            await savePng(path.join(out, image), r.images[j]!);
+            const { distances, score } = await amDistances(metric, r.images[j]!, controls.get(ch)!.exemplars, cfg.metricSize);
+            rows.push({ knob, strength, channel: ch, seed, activation: r.activations[j]!, score, distances, image, millis: ms });
           }
           store.putCells(rows);
           newCells += rows.length;

@@ -19,7 +19,7 @@ export function attachFingerprint<M extends FeatModel>(model: M, fingerprint: st
   return model;
 }
 
-/** Identity of a model for resume keys: its name plus, when known, its weights. */
-export function modelKey(model: Pick<FeatModel, 'name' | 'fingerprint'>): string {
+/** Identity of a model for run keys: its name plus, when known, its weights. */
+export function modelIdentity(model: Pick<FeatModel, 'name' | 'fingerprint'>): string {
   return model.fingerprint ? `${model.name}#${model.fingerprint}` : model.name;
 }

@@ -7,7 +7,7 @@
 import { tf, type Tensor4D } from '../backend/tf.js';
 import { FeatvisError } from '../core/errors.js';
 import type { FeatModel } from '../core/types.js';
-import type { Objective } from './objectives.js';
+import { evaluate, type Objective } from './objectives.js';
 import { Rng } from './rng.js';
 
 export interface DreamOptions {
@@ -55,13 +55,13 @@ export async function deepDream(model: FeatModel, objective: Objective, photo: T
   const rng = new Rng(opts.seed ?? 0);
   const [, H, W] = photo.shape;
   const score = (img: Tensor4D): number =>
-    tf.tidy(() => objective.score(model.activations(img, objective.layers), img.shape[0]).dataSync()[0]!);
+    tf.tidy(() => evaluate(model, objective, img).dataSync()[0]!);
   const before = score(photo);
   const sizes: Array<[number, number]> = [];
   for (let o = octaves - 1; o >= 0; o--) sizes.push([Math.max(16, Math.round(H / scale ** o)), Math.max(16, Math.round(W / scale ** o))]);
   // detail = dream − base at the current octave's size
   let detail: Tensor4D = tf.zeros([1, sizes[0]![0], sizes[0]![1], 3]);
-  const grad = tf.grad((x) => tf.sum(objective.score(model.activations(x as Tensor4D, objective.layers), 1)));
+  const grad = tf.grad((x) => tf.sum(evaluate(model, objective, x as Tensor4D)));
   for (let o = 0; o < sizes.length; o++) {
     const [h, w] = sizes[o]!;
     let img = tf.tidy(() => {

@@ -1,45 +1,25 @@
 /**
  * Activation maximisation for many channels of one layer: channels are
- * rendered in batches (one image per channel, optimised together); each
- * finished batch is written at once (PNG per channel + run.json), so an
- * interrupted run resumes where it stopped when started again with the same
- * output folder and settings. The CLI and the notebooks both call this.
+ * rendered in batches (renderChannels: one image per channel, optimised
+ * together); each finished batch is written at once (PNG per channel +
+ * run.json), so an interrupted run resumes where it stopped when started again
+ * with the same output folder and settings. The CLI and the notebooks both
+ * call this.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { backendInfo, tf } from '../backend/tf.js';
-import { batchToImages, savePng, writeFileAtomic, type RgbImage } from '../data/image.js';
+import { backendInfo } from '../backend/tf.js';
+import { readImage, savePng, writeFileAtomic, type RgbImage } from '../data/image.js';
 import { composeGrid } from '../data/grid.js';
-import { channelRangeError, FeatvisError, unknownLayerError } from '../core/errors.js';
-import type { FeatModel } from '../core/types.js';
-import { modelKey } from '../models/fingerprint.js';
-import { channels as channelsObjective } from './objectives.js';
-import { createParam, type ParamKind } from './param/index.js';
-import type { Regularizers } from './regularizers.js';
-import { render, type StepInfo } from './render.js';
-import type { TransformSpec } from './transforms.js';
+import { channelRangeError, FeatvisError } from '../core/errors.js';
 import { fileSafe } from '../core/names.js';
-
-/** How each AM image is made (shared by single runs and sweeps). */
-export interface AmImageSettings {
-  steps: number;
-  size: number;
-  learningRate: number;
-  param: ParamKind;
-  decorrelate: boolean;
-  /** Per-step random transforms. */
-  transforms: TransformSpec;
-}
-
-export interface VisualizeSettings extends AmImageSettings {
-  layer: string;
-  channels: number[];
-  regularizers: Regularizers;
-  seed: number;
-  batchSize: number;
-  snapshots: number[];
-}
+import { runKey } from '../core/runKey.js';
+import type { FeatModel } from '../core/types.js';
+import { modelIdentity } from '../models/fingerprint.js';
+import { channelCount } from './objectives.js';
+import { renderChannels } from './renderChannels.js';
+import type { StepInfo } from './render.js';
+import { amSettings, type AmOverrides, type AmSettings } from './settings.js';
 
 export interface ChannelResult {
   channel: number;
@@ -51,7 +31,7 @@ export interface ChannelResult {
 }
 
 export interface VisualizeResult {
-  settings: VisualizeSettings;
+  settings: AmSettings;
   results: ChannelResult[];
   /** Images in channel order (host copies). */
   images: RgbImage[];
@@ -63,8 +43,9 @@ export interface VisualizeProgress {
   /** Channels finished (including resumed ones). */
   done: number;
   total: number;
-  /** Current batch's step info. */
+  /** Current batch's step info, and the batch's size. */
   step?: StepInfo;
+  batch?: number;
 }
 
 export interface VisualizeOptions {
@@ -79,33 +60,28 @@ export interface VisualizeOptions {
 interface RunFile {
   featvis: string;
   model: string;
-  settingsHash: string;
-  settings: VisualizeSettings;
+  runKey: string;
+  settings: AmSettings;
   backend: ReturnType<typeof backendInfo>;
   results: ChannelResult[];
   grid?: string;
   updated: string;
 }
 
-/** Hash of what determines the images: the model (name and weights, see modelKey) and the settings. */
-export function settingsHash(model: Pick<FeatModel, 'name' | 'fingerprint'>, s: VisualizeSettings): string {
-  // batchSize does not change the images: leave it out so a resume may use another.
-  const { batchSize: _b, channels: _c, ...rest } = s;
-  return crypto.createHash('sha256').update(JSON.stringify({ modelName: modelKey(model), ...rest })).digest('hex').slice(0, 16);
+/**
+ * Run key of an AM run: what determines its images, i.e. the model (name and
+ * weights) and the settings except the channel list. The batch size stays in:
+ * floating-point results depend on the batch a channel is rendered in.
+ */
+export function amRunKey(model: Pick<FeatModel, 'name' | 'fingerprint'>, s: AmSettings): string {
+  const { channels: _c, ...rest } = s;
+  return runKey({ modelName: modelIdentity(model), ...rest });
 }
 
-function checkLayer(model: FeatModel, s: VisualizeSettings): void {
-  const info = model.layers.find((l) => l.name === s.layer);
-  if (!info) throw unknownLayerError(s.layer, model.layers.map((l) => l.name), model.name);
-  const n = info.shape.at(-1) ?? 0;
+function checkChannels(model: FeatModel, s: AmSettings): void {
+  const n = channelCount(model, s.layer);
   for (const c of s.channels) if (!Number.isInteger(c) || c < 0 || c >= n) throw channelRangeError(s.layer, c, n);
-  if (s.channels.length === 0) throw new FeatvisError('no channels to visualise');
   if (new Set(s.channels).size !== s.channels.length) throw new FeatvisError('channel list has duplicates');
-}
-
-/** Seed of channel c: images do not depend on batching or on which other channels run. */
-export function channelSeed(seed: number, channel: number): number {
-  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(channel + 1, 0x85ebca6b)) >>> 0;
 }
 
 function readRun(file: string): RunFile | null {
@@ -117,14 +93,25 @@ function readRun(file: string): RunFile | null {
   }
 }
 
-export async function visualizeChannels(model: FeatModel, s: VisualizeSettings, opts: VisualizeOptions = {}): Promise<VisualizeResult> {
-  checkLayer(model, s);
-  const hash = settingsHash(model, s);
+function refuseResume(outDir: string, previous: RunFile, s: AmSettings): FeatvisError {
+  const prev = previous.settings;
+  if (prev && typeof prev === 'object' && prev.batchSize !== s.batchSize && amRunKey({ name: '' }, { ...prev, batchSize: s.batchSize }) === amRunKey({ name: '' }, s)) {
+    return new FeatvisError(
+      `${outDir} holds a run rendered in batches of ${prev.batchSize}; resuming with batch ${s.batchSize} would give other images ` +
+        `(floating-point results depend on the batch): rerun with --batch ${prev.batchSize}, or choose another --out folder`,
+    );
+  }
+  return new FeatvisError(`${outDir} holds a run with other settings (model or its weights/layer/steps/regularisers…): choose another --out folder or delete it`);
+}
+
+/** AM for `settings.channels` of `settings.layer` (defaults from AM_DEFAULTS for whatever is left out). */
+export async function visualizeChannels(model: FeatModel, settings: AmOverrides, opts: VisualizeOptions = {}): Promise<VisualizeResult> {
+  const s = amSettings(settings);
+  checkChannels(model, s);
+  const key = amRunKey(model, s);
   const runFile = opts.outDir ? path.join(opts.outDir, 'run.json') : undefined;
   const previous = runFile ? readRun(runFile) : null;
-  if (previous && previous.settingsHash !== hash) {
-    throw new FeatvisError(`${opts.outDir} holds a run with other settings (model or its weights/layer/steps/regularisers…): choose another --out folder or delete it`);
-  }
+  if (previous && previous.runKey !== key) throw refuseResume(opts.outDir!, previous, s);
   const done = new Map<number, ChannelResult>();
   for (const r of previous?.results ?? []) {
     if (r.file && fs.existsSync(path.join(opts.outDir!, r.file))) done.set(r.channel, r);
@@ -135,9 +122,9 @@ export async function visualizeChannels(model: FeatModel, s: VisualizeSettings, 
   const save = (): void => {
     if (!runFile) return;
     const run: RunFile = {
-      featvis: 'am-run/1',
+      featvis: 'am-run/2',
       model: model.name,
-      settingsHash: hash,
+      runKey: key,
       settings: s,
       backend: backendInfo(),
       results: s.channels.filter((c) => done.has(c)).map((c) => done.get(c)!),
@@ -148,51 +135,32 @@ export async function visualizeChannels(model: FeatModel, s: VisualizeSettings, 
   opts.onProgress?.({ done: done.size, total });
   for (let i = 0; i < todo.length; i += s.batchSize) {
     const batch = todo.slice(i, i + s.batchSize);
-    // Per-channel seeds: a channel's image does not depend on its batch-mates.
-    const seeds = batch.map((c) => channelSeed(s.seed, c));
-    const joined = createParam(s.param, { batch: batch.length, height: s.size, width: s.size, seed: seeds, decorrelate: s.decorrelate });
-    const started = Date.now();
-    try {
-      const r = await render(model, channelsObjective(s.layer, batch), joined, {
-        steps: s.steps,
-        learningRate: s.learningRate,
-        transforms: s.transforms,
-        regularizers: s.regularizers,
-        seed: s.seed,
-        snapshots: s.snapshots,
-        ...(opts.signal ? { signal: opts.signal } : {}),
-        onStep: (step) => opts.onProgress?.({ done: done.size, total, step }),
-      });
-      const imgs = await batchToImages(r.images);
-      r.images.dispose();
-      const perChannelMs = (Date.now() - started) / batch.length;
-      for (let j = 0; j < batch.length; j++) {
-        const c = batch[j]!;
-        images.set(c, imgs[j]!);
-        const res: ChannelResult = { channel: c, activation: r.activations[j]!, millis: Math.round(perChannelMs) };
-        if (opts.outDir) {
-          res.file = `${fileSafe(s.layer)}_${c}.png`;
-          await savePng(path.join(opts.outDir, res.file), imgs[j]!);
-          res.snapshots = [];
-          for (const snap of r.snapshots) {
-            const f = `${fileSafe(s.layer)}_${c}_step${snap.step}.png`;
-            const snapImgs = await batchToImages(snap.images);
-            await savePng(path.join(opts.outDir, 'snapshots', f), snapImgs[j]!);
-            res.snapshots.push({ step: snap.step, file: `snapshots/${f}` });
-          }
+    const r = await renderChannels(model, { ...s, channels: batch }, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onStep: (step) => opts.onProgress?.({ done: done.size, total, step, batch: batch.length }),
+    });
+    const perChannelMs = r.millis / batch.length;
+    for (let j = 0; j < batch.length; j++) {
+      const c = batch[j]!;
+      images.set(c, r.images[j]!);
+      const res: ChannelResult = { channel: c, activation: r.activations[j]!, millis: Math.round(perChannelMs) };
+      if (opts.outDir) {
+        res.file = `${fileSafe(s.layer)}_${c}.png`;
+        await savePng(path.join(opts.outDir, res.file), r.images[j]!);
+        res.snapshots = [];
+        for (const snap of r.snapshots) {
+          const f = `snapshots/${fileSafe(s.layer)}_${c}_step${snap.step}.png`;
+          await savePng(path.join(opts.outDir, f), snap.images[j]!);
+          res.snapshots.push({ step: snap.step, file: f });
         }
-        done.set(c, res);
       }
-      tf.dispose(r.snapshots.map((x) => x.images));
-      save();
-      opts.onProgress?.({ done: done.size, total });
-    } finally {
-      joined.dispose();
+      done.set(c, res);
     }
+    save();
+    opts.onProgress?.({ done: done.size, total });
   }
   // Resumed channels: load their images from disk for the grid / caller.
   if (opts.outDir) {
-    const { readImage } = await import('../data/image.js');
     for (const c of s.channels) if (!images.has(c)) images.set(c, await readImage(path.join(opts.outDir, done.get(c)!.file!)));
   }
   const ordered = s.channels.map((c) => images.get(c)!);

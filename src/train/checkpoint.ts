@@ -22,8 +22,8 @@ export interface NamedArray {
 }
 
 export interface CheckpointState {
-  /** Hash of the settings that must match for a resume. */
-  configKey: string;
+  /** Run key of the settings that must match for a resume (trainRunKey). */
+  runKey: string;
   config: unknown;
   /** Next epoch to run (0-based) and the step inside it. */
   epoch: number;
@@ -37,7 +37,9 @@ export interface CheckpointState {
 }
 
 interface Header {
-  configKey: string;
+  /** Stored as `configKey` by featvis 0.1. */
+  runKey?: string;
+  configKey?: string;
   config: unknown;
   epoch: number;
   step: number;
@@ -52,7 +54,7 @@ const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
 export function writeCheckpoint(file: string, s: CheckpointState): void {
   const header: Header = {
-    configKey: s.configKey,
+    runKey: s.runKey,
     config: s.config,
     epoch: s.epoch,
     step: s.step,
@@ -106,7 +108,10 @@ export function readCheckpoint(file: string): CheckpointState {
   const weights = take(header.weights);
   const optimizer = take(header.optimizer);
   if (off !== buf.length) throw new FeatvisError(`${file}: ${buf.length - off} unexpected trailing bytes`);
-  return { ...header, weights, optimizer };
+  const { configKey, runKey, ...rest } = header;
+  const key = runKey ?? configKey;
+  if (typeof key !== 'string') throw new FeatvisError(`${file}: checkpoint header has no run key`);
+  return { ...rest, runKey: key, weights, optimizer };
 }
 
 export interface CheckpointDiff {
@@ -158,6 +163,6 @@ export function compareCheckpoints(a: CheckpointState, b: CheckpointState): Chec
     }
     values += bx.length;
   });
-  const samePosition = a.configKey === b.configKey && a.epoch === b.epoch && a.step === b.step && a.globalStep === b.globalStep;
+  const samePosition = a.runKey === b.runKey && a.epoch === b.epoch && a.step === b.step && a.globalStep === b.globalStep;
   return { samePosition, arrays: arraysA.length, values, differing, maxAbsDiff, worst };
 }

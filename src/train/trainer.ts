@@ -12,10 +12,10 @@
  * - checkpoints after every epoch and every few minutes (checkpoint.ts),
  *   from which a rerun resumes bit-for-bit.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { tf, type LayersModel, type Scalar, type Tensor, type Tensor2D, type Variable } from '../backend/tf.js';
 import { FeatvisError } from '../core/errors.js';
+import { runKey } from '../core/runKey.js';
 import { buildModel, type ArchConfig } from './architecture.js';
 import { renderCrop, renderWhole, sampleCrop, type AugmentOptions } from './augment.js';
 import { readCheckpoint, writeCheckpoint, type NamedArray } from './checkpoint.js';
@@ -93,9 +93,9 @@ export interface TrainResult {
   lastLoss: number;
 }
 
-/** Stable hash of the settings a checkpoint must agree with. */
-export function configKey(c: TrainConfig): string {
-  return crypto.createHash('sha256').update(JSON.stringify(c)).digest('hex').slice(0, 16);
+/** Run key of a training run: the settings a checkpoint must agree with. */
+export function trainRunKey(c: TrainConfig): string {
+  return runKey(c);
 }
 
 export function stepsPerEpoch(c: TrainConfig, count: number): number {
@@ -188,7 +188,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const k = c.arch.numClasses;
   if (c.distill && (!teacher || teacher.length !== data.count * k)) throw new FeatvisError('distillation needs teacher scores for every training image');
   const perEpoch = stepsPerEpoch(c, data.count);
-  const key = configKey(c);
+  const key = trainRunKey(c);
 
   const model = buildModel(c.arch, null, c.seed);
   const optimizer = tf.train.momentum(c.lr, c.momentum, true);
@@ -202,9 +202,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let history: EpochRecord[] = [];
   if (opts.checkpointFile && fs.existsSync(opts.checkpointFile)) {
     const ck = readCheckpoint(opts.checkpointFile);
-    if (ck.configKey !== key) {
+    if (ck.runKey !== key) {
       throw new FeatvisError(
-        `${opts.checkpointFile} belongs to a run with different settings (${ck.configKey} ≠ ${key}); delete it or pass --fresh to start over`,
+        `${opts.checkpointFile} belongs to a run with different settings (${ck.runKey} ≠ ${key}); delete it or pass --fresh to start over`,
       );
     }
     await restore(model, optimizer, ck.weights, ck.optimizer, opts.checkpointFile);
@@ -225,7 +225,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const save = async (): Promise<void> => {
     if (!opts.checkpointFile) return;
     const s = await snapshot(model, optimizer);
-    writeCheckpoint(opts.checkpointFile, { configKey: key, config: c, epoch, step, globalStep, elapsed: elapsed(), history, ...s });
+    writeCheckpoint(opts.checkpointFile, { runKey: key, config: c, epoch, step, globalStep, elapsed: elapsed(), history, ...s });
     lastCkpt = performance.now();
   };
 

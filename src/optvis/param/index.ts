@@ -3,7 +3,8 @@ import { fftParam } from './fft.js';
 import { pixelParam } from './pixel.js';
 import type { ImageParam, ParamOptions } from './types.js';
 
-export type ParamKind = 'pixel' | 'fft';
+export const PARAM_KINDS = ['pixel', 'fft'] as const;
+export type ParamKind = (typeof PARAM_KINDS)[number];
 export type { ImageParam, ParamOptions } from './types.js';
 export { fftParam } from './fft.js';
 export { pixelParam } from './pixel.js';
@@ -18,6 +19,6 @@ export function createParam(kind: ParamKind, opts: ParamOptions): ImageParam {
     case 'fft':
       return fftParam(opts);
     default:
-      throw new FeatvisError(`unknown parameterisation '${String(kind)}' (use pixel or fft)`);
+      throw new FeatvisError(`unknown parameterisation '${String(kind)}' (use ${PARAM_KINDS.join(', ')})`);
   }
 }

@@ -1,0 +1,88 @@
+/**
+ * featvis's public API: `import * as fv from 'featvis'` (notebooks, README
+ * examples, benches and tests all use this one entry point).
+ *
+ * The data flows one way, and so does this list:
+ * model → objective → parameterisation / transforms → optimiser → image →
+ * exemplars → score → report.
+ */
+export { tf, backendInfo, type BackendInfo, type Tensor, type Tensor1D, type Tensor4D } from './backend/tf.js';
+export { FeatvisError } from './core/errors.js';
+export type { FeatModel, LayerInfo, Preprocess } from './core/types.js';
+
+// model
+export { loadModel, EMBEDDED_MODELS, type LoadOptions } from './models/load.js';
+export { DEFAULT_MODEL, defaultLayer } from './models/defaults.js';
+export { imagenetLabels, ZOO } from './models/zoo.js';
+
+// objective
+export {
+  activationsOf,
+  channel,
+  channelCount,
+  channels,
+  direction,
+  evaluate,
+  layer,
+  neuron,
+  objective,
+  spatialMean,
+  sum,
+  type Objective,
+  type ObjectiveContext,
+  type ObjectiveSpec,
+} from './optvis/objectives.js';
+export { frequency, gaussianBlur, l1, l2, totalVariation } from './optvis/penalties.js';
+export { parseChannelList, parseObjective } from './optvis/objectiveParse.js';
+
+// parameterisation, transforms, regularisers
+export { createParam, PARAM_KINDS, type ImageParam, type ParamKind, type ParamOptions } from './optvis/param/index.js';
+export {
+  NO_TRANSFORMS,
+  STANDARD_TRANSFORMS,
+  TRANSFORM_PRESETS,
+  applyTransforms,
+  parseTransforms,
+  scaleTransforms,
+  transformPreset,
+  type TransformList,
+  type TransformStep,
+} from './optvis/transforms.js';
+export {
+  PENALTIES,
+  REGULARIZER_NAMES,
+  REGULARIZER_SETTINGS,
+  STEP_OPERATORS,
+  penaltyObjective,
+  validateRegularizers,
+  type Regularizers,
+  type RegularizerSetting,
+  type StepOperator,
+} from './optvis/regularizers.js';
+export { Rng } from './optvis/rng.js';
+
+// optimiser → image
+export { createStepper, render, scoreImages, DEFAULT_RENDER, type RenderOptions, type RenderResult, type StepInfo, type Stepper } from './optvis/render.js';
+export { AM_DEFAULTS, amSettings, channelSeed, type AmImageSettings, type AmOverrides, type AmSettings } from './optvis/settings.js';
+export { renderChannels, type ChannelBatch, type ChannelBatchResult } from './optvis/renderChannels.js';
+export { amRunKey, visualizeChannels, type ChannelResult, type VisualizeOptions, type VisualizeResult } from './optvis/visualize.js';
+export { deepDream, type DreamOptions, type DreamResult } from './optvis/dream.js';
+
+// images
+export { batchToImages, readImage, savePng, type RgbImage } from './data/image.js';
+export { composeGrid, type GridOptions } from './data/grid.js';
+export { listImages } from './data/folder.js';
+
+// exemplars
+export { mineExemplars, type MineOptions, type MineProgress, type MineResult } from './exemplars/mine.js';
+export { ExemplarStore } from './exemplars/store.js';
+export { writeChannelSheet, writeRangeSheet } from './exemplars/sheet.js';
+
+// score
+export { createLpips, createLpipsLike, type PerceptualMetric } from './metrics/lpips.js';
+export { amDistances, channelControls, interpretability, meanCI, type ExemplarRef, type InterpretabilityScore } from './metrics/interpretability.js';
+
+// sweeps and reports
+export { parseSweepConfig, readSweepConfig, SWEEP_KNOBS, type SweepConfig } from './experiments/config.js';
+export { runSweep, sampleFolder, sweepRunKey, SweepStore, type SweepResult } from './experiments/sweep.js';
+export { loadSweepReport, writeSweepReport } from './experiments/report.js';

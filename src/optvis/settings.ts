@@ -1,0 +1,90 @@
+/**
+ * The settings of an AM job, with one defaults object: callers give what they
+ * change and `amSettings` fills the rest (Horama's "one call with defaults").
+ *
+ *   amSettings({ layer: 'mixed6', channels: [0, 1, 2] })
+ *   amSettings({ layer: 'mixed6', channels: [3], steps: 512, regularizers: { tv: 0.5 } })
+ */
+import { FeatvisError } from '../core/errors.js';
+import { PARAM_KINDS, type ParamKind } from './param/index.js';
+import { validateRegularizers, type Regularizers } from './regularizers.js';
+import { parseTransforms, type TransformList } from './transforms.js';
+
+/** How each AM image is made (shared by single runs and sweeps). */
+export interface AmImageSettings {
+  steps: number;
+  /** Side of the square image in pixels. */
+  size: number;
+  learningRate: number;
+  param: ParamKind;
+  /** Optimise in a decorrelated colour space (Olah et al. 2017). */
+  decorrelate: boolean;
+  /** Per-step random transforms (a list of steps, see transforms.ts). */
+  transforms: TransformList;
+}
+
+/** One AM job: which channels, and how. */
+export interface AmSettings extends AmImageSettings {
+  layer: string;
+  channels: number[];
+  regularizers: Regularizers;
+  seed: number;
+  /** Channels optimised together in one batch. */
+  batchSize: number;
+  /** Steps at which to keep a copy of the images. */
+  snapshots: number[];
+}
+
+export type AmOverrides = Partial<Omit<AmSettings, 'transforms'>> & { layer: string; channels: number[]; transforms?: TransformList | string };
+
+/** The defaults of every AM job: the CLI, the notebooks, sweeps and benches start from these. */
+export const AM_DEFAULTS: Readonly<Omit<AmSettings, 'layer' | 'channels'>> = Object.freeze({
+  steps: 256,
+  size: 128,
+  learningRate: 0.05,
+  param: 'fft',
+  decorrelate: true,
+  transforms: parseTransforms('standard'),
+  regularizers: {},
+  seed: 0,
+  batchSize: 16,
+  snapshots: [],
+});
+
+/** Defaults + overrides, checked (clear errors for anything off). */
+export function amSettings(o: AmOverrides): AmSettings {
+  if (typeof o !== 'object' || o === null) throw new FeatvisError('amSettings needs an object with at least { layer, channels }');
+  const size = o.size ?? AM_DEFAULTS.size;
+  const s: AmSettings = {
+    ...AM_DEFAULTS,
+    ...o,
+    regularizers: { ...(o.regularizers ?? AM_DEFAULTS.regularizers) },
+    snapshots: [...(o.snapshots ?? AM_DEFAULTS.snapshots)],
+    transforms: o.transforms === undefined ? AM_DEFAULTS.transforms : parseTransforms(o.transforms, size),
+  };
+  checkAmSettings(s);
+  return s;
+}
+
+const posInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+export function checkAmSettings(s: AmSettings): void {
+  if (typeof s.layer !== 'string' || !s.layer) throw new FeatvisError('AM settings need a layer name');
+  if (!Array.isArray(s.channels) || s.channels.length === 0) throw new FeatvisError('AM settings need a non-empty channel list');
+  if (!posInt(s.steps)) throw new FeatvisError(`steps must be a positive integer, got ${String(s.steps)}`);
+  if (!posInt(s.size) || s.size < 8 || s.size > 4096) throw new FeatvisError(`size must be an integer in 8–4096, got ${String(s.size)}`);
+  if (!(typeof s.learningRate === 'number' && s.learningRate > 0 && Number.isFinite(s.learningRate))) throw new FeatvisError(`learning rate must be > 0, got ${String(s.learningRate)}`);
+  if (!PARAM_KINDS.includes(s.param)) throw new FeatvisError(`unknown parameterisation '${String(s.param)}' (use ${PARAM_KINDS.join(', ')})`);
+  if (typeof s.decorrelate !== 'boolean') throw new FeatvisError('decorrelate must be true or false');
+  if (!(typeof s.seed === 'number' && Number.isInteger(s.seed) && s.seed >= 0)) throw new FeatvisError(`seed must be an integer ≥ 0, got ${String(s.seed)}`);
+  if (!posInt(s.batchSize)) throw new FeatvisError(`batch size must be a positive integer, got ${String(s.batchSize)}`);
+  if (!Array.isArray(s.snapshots) || s.snapshots.some((n) => !posInt(n))) throw new FeatvisError('snapshots must be a list of positive step numbers');
+  validateRegularizers(s.regularizers);
+}
+
+/** Seed of channel c: images do not depend on which other channels run. */
+export function channelSeed(seed: number, channel: number): number {
+  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(channel + 1, 0x85ebca6b)) >>> 0;
+}
+
+export type { ParamKind };
