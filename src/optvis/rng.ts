@@ -12,6 +12,19 @@ export function batchNormal(seed: number | readonly number[], batch: number, per
   return out;
 }
 
+/** Uniform noise in [lo, hi) for a batch: item i drawn from its own seed when `seed` is a list. */
+export function batchUniform(seed: number | readonly number[], batch: number, perItem: number, lo: number, hi: number): Float32Array {
+  const draw = (s: number, n: number): Float32Array => {
+    const r = new Rng(s);
+    return Float32Array.from({ length: n }, () => r.uniform(lo, hi));
+  };
+  if (typeof seed === 'number') return draw(seed, batch * perItem);
+  if (seed.length !== batch) throw new Error(`${seed.length} seeds for a batch of ${batch}`);
+  const out = new Float32Array(batch * perItem);
+  seed.forEach((s, i) => out.set(draw(s, perItem), i * perItem));
+  return out;
+}
+
 /**
  * sfc32 (Chris Doty-Humphrey's small fast counter generator): 128-bit state,
  * good statistical quality. Subclasses choose how seeds become the state.

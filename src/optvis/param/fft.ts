@@ -2,14 +2,12 @@
  * Fourier parameterisation with 1/f scaling (Mordvintsev et al., 2018): the
  * variables are the real and imaginary parts of a half spectrum per image and
  * channel, scaled so every frequency band starts with similar energy; the image
- * is the real inverse DFT. The inverse DFT is written as matrix products with
- * fixed cos/sin bases, so it is differentiable on every tfjs backend (tfjs has
- * no FFT gradients) and runs as a few GEMMs.
+ * is the real inverse DFT (dft.ts: matrix products, differentiable everywhere):
  *
  *   x[h,w] = Σ_u Σ_v s(u,v) (A[u,v] cos θ − B[u,v] sin θ),  θ = 2π(uh/H + vw/W)
- *         = Ch·A'·Cwᵀ − Sh·A'·Swᵀ − Sh·B'·Cwᵀ − Ch·B'·Swᵀ
  */
-import { tf, type Tensor2D, type Tensor4D, type Variable } from '../../backend/tf.js';
+import { tf, type Tensor3D, type Tensor4D, type Variable } from '../../backend/tf.js';
+import { createDft2, twinWeights } from './dft.js';
 import { batchNormal } from '../rng.js';
 import { decorrelatedToRgb, toUnitRange } from './color.js';
 import type { ImageParam, ParamOptions } from './types.js';
@@ -17,12 +15,6 @@ import type { ImageParam, ParamOptions } from './types.js';
 export interface FftOptions extends ParamOptions {
   /** Exponent of the 1/f scaling (1 = pink noise prior). */
   decayPower?: number;
-}
-
-function basis(n: number, freqs: number, fn: (a: number) => number): Float32Array {
-  const out = new Float32Array(n * freqs);
-  for (let i = 0; i < n; i++) for (let u = 0; u < freqs; u++) out[i * freqs + u] = fn((2 * Math.PI * u * i) / n);
-  return out;
 }
 
 export function fftParam(opts: FftOptions): ImageParam {
@@ -61,28 +53,16 @@ export function fftParam(opts: FftOptions): ImageParam {
   }
   // Divided by √(HW) so the image statistics do not depend on its size.
   const scale = tf.keep(tf.tensor2d(scaleArr.map((v) => v / Math.sqrt(H * W)), [H, Wf]));
-  const ch = tf.keep(tf.tensor2d(basis(H, H, Math.cos), [H, H]));
-  const sh = tf.keep(tf.tensor2d(basis(H, H, Math.sin), [H, H]));
-  const cw = tf.keep(tf.tensor2d(basis(W, Wf, Math.cos), [W, Wf]));
-  const sw = tf.keep(tf.tensor2d(basis(W, Wf, Math.sin), [W, Wf]));
   // For v in (0, W/2) each coefficient stands for itself and its conjugate twin.
-  const twin = new Float32Array(Wf).map((_, v) => (v === 0 || (W % 2 === 0 && v === W / 2) ? 1 : 2));
-  const twinT = tf.keep(tf.tensor1d(twin));
+  const twinT = tf.keep(tf.tensor1d(twinWeights(W)));
+  const dft = createDft2(H, W);
 
   const toImage = (): Tensor4D =>
     tf.tidy(() => {
       const s = tf.mul(scale, twinT);
-      const a = tf.reshape(tf.mul(re, s), [batch * 3, H, Wf]);
-      const b = tf.reshape(tf.mul(im, s), [batch * 3, H, Wf]);
-      const left = (m: Tensor2D, x: typeof a) => tf.reshape(tf.matMul(m, tf.reshape(tf.transpose(x, [1, 0, 2]), [H, -1])), [H, batch * 3, Wf]);
-      // Ch·A, Sh·A, Ch·B, Sh·B over the H axis: [H, B*3, Wf]
-      const chA = left(ch, a);
-      const shA = left(sh, a);
-      const chB = left(ch, b);
-      const shB = left(sh, b);
-      const right = (x: typeof chA, m: Tensor2D) => tf.reshape(tf.matMul(tf.reshape(x, [-1, Wf]), m, false, true), [H, batch * 3, W]);
-      const img = tf.sub(tf.sub(right(chA, cw), right(shA, sw)), tf.add(right(shB, cw), right(chB, sw))); // [H, B*3, W]
-      const nhwc = tf.transpose(tf.reshape(img, [H, batch, 3, W]), [1, 0, 3, 2]) as Tensor4D;
+      const a = tf.reshape(tf.mul(re, s), [batch * 3, H, Wf]) as Tensor3D;
+      const b = tf.reshape(tf.mul(im, s), [batch * 3, H, Wf]) as Tensor3D;
+      const nhwc = tf.transpose(tf.reshape(dft.inverse(a, b), [batch, 3, H, W]), [0, 2, 3, 1]) as Tensor4D;
       return toUnitRange(opts.decorrelate === false ? nhwc : decorrelatedToRgb(nhwc));
     });
 
@@ -94,6 +74,9 @@ export function fftParam(opts: FftOptions): ImageParam {
     variables: [re, im],
     pixels: null,
     toImage,
-    dispose: () => tf.dispose([re, im, scale, ch, sh, cw, sw, twinT]),
+    dispose: () => {
+      tf.dispose([re, im, scale, twinT]);
+      dft.dispose();
+    },
   };
 }

@@ -1,15 +1,17 @@
 import { FeatvisError } from '../../core/errors.js';
 import { fftParam } from './fft.js';
+import { macoParam } from './maco.js';
 import { pixelParam } from './pixel.js';
 import type { ImageParam, ParamOptions } from './types.js';
 
-export const PARAM_KINDS = ['pixel', 'fft'] as const;
+export const PARAM_KINDS = ['pixel', 'fft', 'maco'] as const;
 export type ParamKind = (typeof PARAM_KINDS)[number];
 export type { ImageParam, ParamOptions } from './types.js';
 export { fftParam } from './fft.js';
 export { pixelParam } from './pixel.js';
+export { macoParam } from './maco.js';
 
-export function createParam(kind: ParamKind, opts: ParamOptions): ImageParam {
+export function createParam(kind: ParamKind, opts: ParamOptions & { contrast?: number; decayPower?: number }): ImageParam {
   if (!(opts.batch >= 1 && opts.height >= 8 && opts.width >= 8)) {
     throw new FeatvisError(`bad image size ${opts.width}×${opts.height} (batch ${opts.batch}): at least 8×8 px`);
   }
@@ -18,6 +20,8 @@ export function createParam(kind: ParamKind, opts: ParamOptions): ImageParam {
       return pixelParam(opts);
     case 'fft':
       return fftParam(opts);
+    case 'maco':
+      return macoParam(opts);
     default:
       throw new FeatvisError(`unknown parameterisation '${String(kind)}' (use ${PARAM_KINDS.join(', ')})`);
   }
