@@ -28,3 +28,12 @@ export function packageRoot(): string {
 export function dataFile(...parts: string[]): string {
   return path.join(packageRoot(), 'data', ...parts);
 }
+
+/**
+ * The shared development data (real models and images): FEATVIS_SHARED, else
+ * `../shared` beside the package. Never part of the package; callers check that
+ * what they need exists and say so when it does not.
+ */
+export function sharedDir(...parts: string[]): string {
+  return path.join(process.env.FEATVIS_SHARED ?? path.resolve(packageRoot(), '..', 'shared'), ...parts);
+}

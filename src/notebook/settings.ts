@@ -89,9 +89,7 @@ export function repoRoot(): string {
 }
 
 /** The shared models/images folder (FEATVIS_SHARED, else ../shared beside the repository). */
-export function sharedDir(...parts: string[]): string {
-  return path.join(process.env.FEATVIS_SHARED ?? path.resolve(repoRoot(), '..', 'shared'), ...parts);
-}
+export { sharedDir } from '../core/paths.js';
 
 /**
  * A path setting: absolute paths stay; relative ones are taken from the
