@@ -17,6 +17,7 @@ import { readTorchStateDict } from '../io/pth.js';
 import { FeatvisError, unknownLayerError } from '../core/errors.js';
 import type { FeatModel, Preprocess } from '../core/types.js';
 import { BACKBONES, LPIPS_NETS, buildBackbone, type LpipsNet } from './lpipsNets.js';
+import { SCORE_VARIANTS, featureEmbeddings, normalizeChannels, type ScoreMetric, type ScoreVariant } from './embedding.js';
 
 export { BACKBONES, LPIPS_NETS, type LpipsNet } from './lpipsNets.js';
 
@@ -27,8 +28,12 @@ export interface DistanceOptions {
   spatial?: boolean;
 }
 
-/** A perceptual distance between two image batches (NHWC RGB in [0, 1]). */
-export interface PerceptualMetric {
+/**
+ * A perceptual distance between two image batches (NHWC RGB in [0, 1]), also
+ * usable as a ScoreMetric: `embed` gives rows whose squared Euclidean distance
+ * is `distance` (variant 'lpips') or one of its spatially invariant variants.
+ */
+export interface PerceptualMetric extends ScoreMetric {
   readonly kind: 'lpips' | 'lpips-like';
   /** Short label for tables and plots, e.g. `LPIPS v0.1 alex` or `LPIPS-like(equal) squeezenet`. */
   readonly label: string;
@@ -47,6 +52,8 @@ export interface PerceptualMetric {
   /** What is computed, with the network and the weight files actually used. */
   describe(): string;
   dispose(): void;
+  /** The network the metric runs (not disposed by callers). */
+  readonly features: FeatModel;
 }
 
 /** LPIPS ScalingLayer constants (lpips.py), RGB. */
@@ -152,11 +159,17 @@ export interface LpipsLikeOptions {
   layers: readonly string[];
   /** Channel weights: only 'equal' (all 1) exists; calibrated heads need real LPIPS. */
   weights?: 'equal';
+  /** Label for tables (default `LPIPS-like(equal) <model name>`). */
+  label?: string;
+  /** Appended to the description (where the weights come from, why this metric). */
+  note?: string;
+  /** `dispose()` also disposes `features` (default false: the caller owns it). */
+  ownsFeatures?: boolean;
 }
 
 /**
  * The LPIPS formula with equal channel weights on any model's spatial layers.
- * `dispose()` does not dispose `features` (the caller owns it).
+ * `dispose()` disposes `features` only with `ownsFeatures` (else the caller owns it).
  */
 export function createLpipsLike(opts: LpipsLikeOptions): PerceptualMetric {
   if ((opts.weights ?? 'equal') !== 'equal') throw new FeatvisError(`LPIPS-like supports only weights: 'equal'`);
@@ -170,15 +183,16 @@ export function createLpipsLike(opts: LpipsLikeOptions): PerceptualMetric {
   const description =
     `LPIPS-like (equal weights) on ${opts.features.name} layers ${opts.layers.join(', ')}: ` +
     `the LPIPS formula (channel-normalised squared feature differences, spatial mean, sum over layers) with every channel weight 1. ` +
-    `Uncalibrated: this is not LPIPS and its values are not comparable with LPIPS scores.`;
+    `Uncalibrated: this is not LPIPS and its values are not comparable with LPIPS scores.` +
+    (opts.note ? ` ${opts.note}` : '');
   return new Metric({
     kind: 'lpips-like',
-    label: `LPIPS-like(equal) ${opts.features.name}`,
+    label: opts.label ?? `LPIPS-like(equal) ${opts.features.name}`,
     model: opts.features,
     layers: [...opts.layers],
     weights: opts.layers.map(() => null),
     description,
-    ownsModel: false,
+    ownsModel: opts.ownsFeatures ?? false,
   });
 }
 
@@ -195,18 +209,43 @@ interface MetricSpec {
   ownsModel: boolean;
 }
 
-const EPS = 1e-10;
-
 class Metric implements PerceptualMetric {
   readonly kind: 'lpips' | 'lpips-like';
   readonly label: string;
   readonly layers: readonly string[];
+  readonly variants: readonly ScoreVariant[] = SCORE_VARIANTS;
   private disposed = false;
 
   constructor(private readonly spec: MetricSpec) {
     this.kind = spec.kind;
     this.label = spec.label;
     this.layers = spec.layers;
+  }
+
+  get features(): FeatModel {
+    return this.spec.model;
+  }
+
+  embed(images: Tensor4D): Partial<Record<ScoreVariant, Tensor2D>> {
+    if (this.disposed) throw new FeatvisError(`${this.label}: used after dispose()`);
+    return tf.tidy(() => {
+      const acts = this.run(images);
+      const feats = this.layers.map((name) => {
+        const f = acts[name]!;
+        if (f.rank !== 4) throw new FeatvisError(`${this.label}: layer '${name}' is not spatial (shape [${f.shape}])`);
+        return f as Tensor4D;
+      });
+      return featureEmbeddings(feats, this.spec.weights, this.variants);
+    });
+  }
+
+  private run(images: Tensor4D): Record<string, Tensor> {
+    try {
+      return this.spec.model.activations(images, this.layers);
+    } catch (err) {
+      if (err instanceof FeatvisError) throw err;
+      throw new FeatvisError(`${this.label}: cannot run ${this.spec.model.name} on ${images.shape[1]}×${images.shape[2]} images (too small?): ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   describe(): string {
@@ -237,13 +276,7 @@ class Metric implements PerceptualMetric {
     checkPair(a, b);
     const [na, h, w] = a.shape;
     const nb = b.shape[0];
-    let acts: Record<string, Tensor>;
-    try {
-      acts = this.spec.model.activations(tf.concat([a, b], 0), this.layers);
-    } catch (err) {
-      if (err instanceof FeatvisError) throw err;
-      throw new FeatvisError(`${this.label}: cannot run ${this.spec.model.name} on ${h}×${w} images (too small?): ${err instanceof Error ? err.message : String(err)}`);
-    }
+    const acts = this.run(tf.concat([a, b], 0));
     return this.layers.map((name, k) => {
       const f = acts[name]!;
       if (f.rank !== 4) throw new FeatvisError(`${this.label}: layer '${name}' is not spatial (shape [${f.shape}])`);
@@ -263,11 +296,6 @@ class Metric implements PerceptualMetric {
   }
 }
 
-/** lpips.normalize_tensor: x / (sqrt(sum_c x²) + 1e-10). The max() keeps the gradient finite at x = 0 without changing values measurably. */
-function normalizeChannels(x: Tensor4D): Tensor4D {
-  const norm = tf.sqrt(tf.maximum(tf.sum(tf.square(x), 3, true), 1e-30));
-  return tf.div(x, tf.add(norm, EPS));
-}
 
 function checkPair(a: Tensor4D, b: Tensor4D): void {
   for (const [n, t] of [['a', a], ['b', b]] as const) {
