@@ -145,6 +145,28 @@ test('upstream triplet read from PNG, batched and broadcast: ex_ref vs [ex_p0, e
   }
 });
 
+test('calibrated LPIPS as a score metric: embeddings whose squared distances are the reference LPIPS', { skip }, async () => {
+  const { dir, ref } = reference();
+  for (const net of NETS) {
+    const m = await createLpips({ net, version: '0.1', backboneWeights: ref.nets[net]!.zip, linWeights: lin('0.1', net) });
+    try {
+      for (let i = 0; i < ref.pairs.length; i++) {
+        const [a, b] = pair(dir, ref, i);
+        const got = tf.tidy(() => {
+          const ea = m.embed(a).lpips!;
+          const eb = m.embed(b).lpips!;
+          return tf.sum(tf.squaredDifference(ea, eb)).dataSync()[0]!;
+        });
+        const want = ref.nets[net]!['v0.1']!.distance[i]!;
+        assert.ok(Math.abs(got - want) <= TOL, `${net} pair ${i}: ${got} vs ${want}`);
+        tf.dispose([a, b]);
+      }
+    } finally {
+      m.dispose();
+    }
+  }
+});
+
 test('LPIPS-like (equal weights) equals the reference uncalibrated baseline and is never called LPIPS', { skip }, () => {
   const { dir, ref } = reference();
   const model = buildBackbone('alex', readTorchStateDict(ref.nets.alex!.zip), { source: 'fixture', preprocess: lpipsPreprocess('0.1'), name: 'alex-fixture' });

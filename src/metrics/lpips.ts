@@ -215,6 +215,7 @@ class Metric implements PerceptualMetric {
   readonly layers: readonly string[];
   readonly variants: readonly ScoreVariant[] = SCORE_VARIANTS;
   private disposed = false;
+  private negativeWeights: boolean | null = null;
 
   constructor(private readonly spec: MetricSpec) {
     this.kind = spec.kind;
@@ -228,6 +229,9 @@ class Metric implements PerceptualMetric {
 
   embed(images: Tensor4D): Partial<Record<ScoreVariant, Tensor2D>> {
     if (this.disposed) throw new FeatvisError(`${this.label}: used after dispose()`);
+    // rows scaled by √w: squared distances equal the weighted formula only for weights ≥ 0 (LPIPS clamps its heads at 0)
+    if (this.negativeWeights === null) this.negativeWeights = tf.tidy(() => this.spec.weights.some((w) => w !== null && w.min().dataSync()[0]! < 0));
+    if (this.negativeWeights) throw new FeatvisError(`${this.label}: its channel weights include negative values, so it has no embedding; use distance()`);
     return tf.tidy(() => {
       const acts = this.run(images);
       const feats = this.layers.map((name) => {
