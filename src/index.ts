@@ -72,17 +72,30 @@ export { deepDream, type DreamOptions, type DreamResult } from './optvis/dream.j
 export { batchToImages, readImage, savePng, type RgbImage } from './data/image.js';
 export { composeGrid, type GridOptions } from './data/grid.js';
 export { listImages } from './data/folder.js';
+export { sampleFolder } from './data/sample.js';
+export { datasetId, drawRandomImages, type DrawSpec } from './data/randomDraw.js';
 
 // exemplars
 export { mineExemplars, type MineOptions, type MineProgress, type MineResult } from './exemplars/mine.js';
 export { ExemplarStore } from './exemplars/store.js';
+export { channelSets, randomRefs, type ChannelSets } from './exemplars/channelSets.js';
 export { writeChannelSheet, writeRangeSheet } from './exemplars/sheet.js';
 
-// score
+// score: metrics, controls, identification
 export { createLpips, createLpipsLike, type PerceptualMetric } from './metrics/lpips.js';
-export { amDistances, channelControls, interpretability, meanCI, type ExemplarRef, type InterpretabilityScore } from './metrics/interpretability.js';
+export { SCORE_VARIANTS, VARIANT_TITLES, type ScoreMetric, type ScoreVariant } from './metrics/embedding.js';
+export { BACKBONE_IDS, BACKBONE_SPECS, DEFAULT_OFFLINE_METRIC, defaultOfflineReason, loadBackboneMetric, type BackboneSpec } from './metrics/backbones.js';
+export { ChannelScorer, type ChannelExemplars, type ExemplarRef, type QueryDistances } from './metrics/scorer.js';
+export { evaluateLayer, normalizedInterpretability, queryScore, type ChannelEvaluation, type LayerEvaluation, type QueryScore } from './metrics/interpretability.js';
+export { identification, type Identification } from './metrics/identification.js';
+export { meanCI, pairedDifference, ratioCI, wilson, type MeanCI, type Proportion } from './metrics/stats.js';
+export { lpipsAlexConfig, resolveMetric, type ResolvedMetric } from './experiments/metricFactory.js';
+export { scoreLayer, type AmSample, type LayerScore, type LayerScoreOptions } from './experiments/layerScore.js';
+export { formatAccuracy, formatMeanCI, identifyTable, runIdentification, type IdentifyOptions, type IdentifyResult, type IdentifyRow } from './experiments/identify.js';
 
 // sweeps and reports
-export { parseSweepConfig, readSweepConfig, SWEEP_KNOBS, type SweepConfig } from './experiments/config.js';
-export { runSweep, sampleFolder, sweepRunKey, SweepStore, type SweepResult } from './experiments/sweep.js';
-export { loadSweepReport, writeSweepReport } from './experiments/report.js';
+export { parseSweepConfig, readSweepConfig, SWEEP_KNOBS, type MetricConfig, type SweepConfig } from './experiments/config.js';
+export { runSweep, sweepImages, sweepRandomImages, sweepRunKey, type SweepResult } from './experiments/sweep.js';
+export { SweepStore, type CellRow, type ChannelRow, type ControlRow } from './experiments/sweepStore.js';
+export { controlsSummary, summarize, verdicts, type ControlsSummary, type KnobVerdict, type StrengthSummary } from './experiments/summary.js';
+export { bestGrid, loadSweepReport, writeSweepReport, type SweepReport, type VariantReport } from './experiments/report.js';

@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import sharp from 'sharp';
-import { randomImages } from '../src/notebook/data.js';
 import { setDisplaySink, showGrid, showNote, showPlot, tableBundle, type DisplayMessage } from '../src/notebook/display.js';
 import { figureBundle, figureSvg, hline, PLOTLY_MIME, type PlotFigure } from '../src/notebook/plot.js';
 import { nbSetting, parseSetting, settingEnvName } from '../src/notebook/settings.js';
@@ -150,19 +149,6 @@ describe('notebook display', () => {
   });
 });
 
-describe('notebook data helpers', () => {
-  test('randomImages is seeded, distinct and avoids exclusions', () => {
-    const all = Array.from({ length: 8 }, (_, i) => path.join(os.tmpdir(), `img${i}.jpg`));
-    const r1 = randomImages(all, 3, 7, [all[0]!]);
-    assert.deepEqual(r1, randomImages(all, 3, 7, [all[0]!]));
-    assert.notDeepEqual(r1, randomImages(all, 3, 8, [all[0]!]));
-    assert.equal(new Set(r1).size, 3);
-    assert.ok(!r1.includes(all[0]!));
-    assert.equal(new Set(randomImages(all, 7, 1, [all[0]!])).size, 7);
-    assert.throws(() => randomImages(all, 8, 0, [all[0]!]), /only 7/);
-  });
-});
-
 interface NbOutput {
   output_type: string;
   data?: Record<string, unknown>;
@@ -222,8 +208,8 @@ const EXPECTED: Record<string, { png: number; plotly: number; tables: number }> 
   '02_activation_maximisation.ipynb': { png: 2, plotly: 0, tables: 2 }, // grid + channel 0; settings, activations
   '03_regularisations.ipynb': { png: 1, plotly: 0, tables: 2 }, // side-by-side grid
   '04_top9_exemplars.ipynb': { png: 3, plotly: 0, tables: 3 }, // range sheet, channel sheet, crops
-  '05_interpretability.ipynb': { png: 2, plotly: 1, tables: 2 }, // one grid per scored channel (0-1), score chart
-  '06_regularisation_sweeps.ipynb': { png: 1, plotly: 2, tables: 2 }, // one chart per swept regulariser (tv, blur), best grid
+  '05_interpretability.ipynb': { png: 2, plotly: 2, tables: 3 }, // one grid per scored channel (0-1); controls and identification charts; settings, per-channel and per-variant tables
+  '06_regularisation_sweeps.ipynb': { png: 1, plotly: 4, tables: 3 }, // normalised and raw charts per swept regulariser (tv, blur), best grid; settings, verdicts, every strength
 };
 
 function runRunner(args: string[], env: Record<string, string> = {}): { status: number | null; out: string } {

@@ -16,7 +16,7 @@ export async function runLpips(argv: readonly string[]): Promise<void> {
   if (!fa || !fb) throw new FeatvisError('featvis lpips: give two image paths');
   const size = a.num('size', 64, (n) => Number.isInteger(n) && n >= 16, 'an integer ≥ 16');
   const spatial = a.str('spatial');
-  const cfg = metricFromArgs(a);
+  const cfg = metricFromArgs(a, 'lpips');
   a.finish();
   const metric = await createMetric(cfg);
   const x = await readImageBatch([fa, fb], [size, size], 'fill');

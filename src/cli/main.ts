@@ -3,6 +3,7 @@ import { FeatvisError } from '../core/errors.js';
 import { runAm, AM_HELP } from './am.js';
 import { doctorReport } from './doctor.js';
 import { runDream, DREAM_HELP } from './dream.js';
+import { runIdentify } from './identify.js';
 import { runLayers } from './layers.js';
 import { runLpips } from './lpips.js';
 import { runScore } from './score.js';
@@ -17,7 +18,8 @@ const HELP = `featvis — what do the channels of a CNN respond to?
   featvis layers  list a model's layers and shapes
   featvis top9    top-9 dataset exemplars per channel (resumable mining) + contact sheets
   featvis lpips   perceptual distance between two images
-  featvis score   interpretability of an AM run: mean LPIPS to the top-9, with floor and ceiling
+  featvis score   interpretability of an AM run: distance to the top-9, controls, identification
+  featvis identify  channel-identification accuracy of AM images and controls, per offline metric
   featvis sweep   regularisation sweep from a config file (resumable) + report
   featvis report  (re)write a sweep's report
   featvis train   retrain the embedded model (featvis-imagenette) on Imagenette
@@ -34,6 +36,7 @@ const commands: Record<string, Command> = {
   top9: runTop9,
   lpips: runLpips,
   score: runScore,
+  identify: runIdentify,
   sweep: runSweepCli,
   report: runReport,
   train: async (argv) => {

@@ -1,18 +1,20 @@
 /**
  * `featvis score --am <run dir>[,<run dir>…] --store <exemplars.sqlite>`: the
- * interpretability score of each channel of an AM run (mean distance to its
- * top-9), with the chance floor and the ceiling; several AM runs (seeds) give a
- * 95 % confidence interval.
+ * interpretability of each channel of an AM run with its controls (chance =
+ * the AM image vs random dataset images, ceiling, held-out exemplars), the
+ * normalised interpretability with a 95 % CI over seeds, and channel
+ * identification; several AM runs (seeds) tighten the intervals. The numbers
+ * come from scoreLayer, the function sweeps, `featvis identify` and the notebooks use.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { listImages } from '../data/folder.js';
 import { readImage, writeFileAtomic } from '../data/image.js';
 import { ExemplarStore } from '../exemplars/store.js';
-import { createMetric } from '../experiments/metricFactory.js';
-import { amDistances, channelControls, meanCI, type ExemplarRef } from '../metrics/interpretability.js';
+import { scoreLayer, type AmSample, type LayerScore } from '../experiments/layerScore.js';
+import { resolveMetric } from '../experiments/metricFactory.js';
+import { formatAccuracy, formatMeanCI } from '../experiments/identify.js';
 import { FeatvisError } from '../core/errors.js';
-import { Rng } from '../optvis/rng.js';
+import { VARIANT_TITLES } from '../metrics/embedding.js';
 import type { ChannelResult } from '../optvis/visualize.js';
 import type { AmSettings } from '../optvis/settings.js';
 import { Args, parseArgs } from './args.js';
@@ -32,10 +34,18 @@ function readAmRun(dir: string): AmRun {
   return { dir, settings: j.settings, results: j.results };
 }
 
+export const SCORE_HELP = `featvis score --am <run dir>[,<run dir>…] --store <exemplars.sqlite> [--size 128] [--crop] [--out score.json]
+
+Each --am run is one seed of the same channels (featvis am --seed N). The exemplar store should be mined with
+--k 18 so that ranks 10–18 exist (held-out exemplars, the positive control). Random images are drawn from the
+mined dataset, seeded from (dataset, channel, seed): the same draw as sweeps and the notebooks.
+  --k <n>            exemplars per channel (default 9); --held-out <n> (default 9); --random <n> (default k)
+${METRIC_HELP}`;
+
 export async function runScore(argv: readonly string[]): Promise<void> {
   const a = new Args(parseArgs(argv, ['crop', 'help']));
   if (a.bool('help', false)) {
-    console.log(`featvis score --am <run dir>[,<run dir>…] --store <exemplars.sqlite> [--size 128] [--floor-images <folder>] [--crop] [--out score.json]\n${METRIC_HELP}`);
+    console.log(SCORE_HELP);
     return;
   }
   const amDirs = (a.str('am') ?? '').split(',').filter(Boolean);
@@ -43,7 +53,10 @@ export async function runScore(argv: readonly string[]): Promise<void> {
   if (amDirs.length === 0 || !storeFile) throw new FeatvisError('featvis score needs --am <run dir> and --store <exemplars.sqlite> (see --help)');
   const size = a.num('size', 128, (n) => Number.isInteger(n) && n >= 16, 'an integer ≥ 16');
   const crop = a.bool('crop', false);
-  const floorFlag = a.str('floor-images');
+  const int = (n: number) => Number.isInteger(n) && n >= 1;
+  const k = a.num('k', 9, int, 'a positive integer');
+  const heldOut = a.num('held-out', 9, (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
+  const randomK = a.num('random', k, int, 'a positive integer');
   const outFile = a.str('out', path.join(amDirs[0]!, 'score.json'));
   const cfg = metricFromArgs(a);
   a.finish();
@@ -51,48 +64,46 @@ export async function runScore(argv: readonly string[]): Promise<void> {
   const layer = runs[0]!.settings.layer;
   if (runs.some((r) => r.settings.layer !== layer)) throw new FeatvisError('all --am runs must be of the same layer');
   const channels = runs[0]!.results.map((r) => r.channel);
-  const metric = await createMetric(cfg);
-  const store = new ExemplarStore(storeFile, { readonly: true });
-  const run = store.runForLayer(layer);
-  const pool = listImages(floorFlag ?? run.root).map((e) => e.path);
-  const bar = new Progress({ label: 'score', total: channels.length, unit: 'channels' });
-  const rows: Array<Record<string, unknown>> = [];
-  try {
+  const seeds = runs.map((r) => r.settings.seed);
+  if (new Set(seeds).size !== seeds.length) throw new FeatvisError(`the --am runs must have different seeds (got ${seeds.join(', ')})`);
+  const samples: AmSample[] = [];
+  for (const r of runs) {
+    const images = [];
     for (const ch of channels) {
-      const ex: ExemplarRef[] = store.topK(layer, ch).map((t) => ({ path: t.path, box: t.box, inputSize: run.size }));
-      const chosen = new Set(ex.map((e) => e.path));
-      const rng = new Rng(ch + 1);
-      const random: string[] = [];
-      const candidates = pool.filter((p) => !chosen.has(p));
-      while (random.length < Math.min(ex.length, candidates.length)) {
-        const p = candidates[rng.int(0, candidates.length - 1)]!;
-        if (!random.includes(p)) random.push(p);
-      }
-      const controls = await channelControls(metric, ex, random, size, crop);
-      const perSeed: number[] = [];
-      let distances: number[] = [];
-      for (const r of runs) {
-        const res = r.results.find((x) => x.channel === ch);
-        if (!res?.file) throw new FeatvisError(`${r.dir} has no image for channel ${ch}`);
-        const d = await amDistances(metric, await readImage(path.join(r.dir, res.file)), ex, size, crop);
-        perSeed.push(d.score);
-        if (distances.length === 0) distances = d.distances;
-      }
-      const ci = meanCI(perSeed);
-      rows.push({ channel: ch, score: ci.mean, ci95: ci.halfWidth, floor: controls.floor, ceiling: controls.ceiling, distances });
-      bar.tick();
+      const res = r.results.find((x) => x.channel === ch);
+      if (!res?.file) throw new FeatvisError(`${r.dir} has no image for channel ${ch}`);
+      images.push(await readImage(path.join(r.dir, res.file)));
     }
+    samples.push({ seed: r.settings.seed, images });
+  }
+  const { metric, why } = await resolveMetric(cfg);
+  const store = new ExemplarStore(storeFile, { readonly: true });
+  const bar = new Progress({ label: 'score', total: channels.length * samples.length, unit: 'channel-seeds' });
+  let res: LayerScore;
+  try {
+    res = await scoreLayer({ metric, store, layer, channels, am: samples, k, heldOut, randomK, size, crop, onProgress: (d) => bar.update(d) });
   } finally {
     bar.finish();
     store.close();
+    metric.dispose();
   }
-  console.log(`metric: ${metric.describe()}`);
-  console.log('channel   score   ±95%    floor  ceiling   (lower = closer to real images)');
-  for (const r of rows) {
-    const f = (v: unknown) => (typeof v === 'number' ? v.toFixed(4) : '  –   ');
-    console.log(`${String(r.channel).padStart(7)}  ${f(r.score)}  ${f(r.ci95)}  ${f(r.floor)}  ${f(r.ceiling)}`);
+  console.log(`metric: ${why}`);
+  console.log(`        ${res.description}`);
+  console.log(`${layer}: ${channels.length} channels, seeds ${seeds.join(', ')}; top-${res.k} of ${res.dataset.images} images, held-out ranks ${res.heldOut ? `${res.k + 1}–${res.k + res.heldOut}` : 'none (mine with --k 18)'}`);
+  const f = (v: number | null | undefined, d = 4) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
+  for (const [variant, e] of Object.entries(res.variants)) {
+    if (!e) continue;
+    console.log(`\n${variant}: ${VARIANT_TITLES[e.variant]}`);
+    console.log('channel    score   chance  ceiling  normalised (95 % CI over seeds)  held-out normalised');
+    for (const c of e.channels) {
+      const score = c.am.reduce((s, x) => s + x.score, 0) / c.am.length;
+      const chance = c.am.reduce((s, x) => s + x.chance, 0) / c.am.length;
+      console.log(`${String(c.channel).padStart(7)}  ${f(score)}  ${f(chance)}  ${f(c.ceiling)}  ${formatMeanCI(c.normalized).padEnd(31)}  ${f(c.positive?.normalized, 3)}`);
+    }
+    console.log(`layer: normalised interpretability ${formatMeanCI(e.normalized)} (0 = chance, 1 = ceiling; higher = more interpretable)`);
+    console.log(`       positive control (held-out exemplars) ${formatMeanCI(e.positive)}; negative control (random images) ${formatMeanCI(e.negative)}`);
+    console.log(`       identification: AM images ${formatAccuracy(e.identification.am)}, held-out exemplars ${formatAccuracy(e.identification.heldOut)}, random images ${formatAccuracy(e.identification.random)} (Wilson 95 %; 50 % = chance)`);
   }
-  writeFileAtomic(outFile, JSON.stringify({ metric: metric.describe(), layer, size, crop, runs: amDirs, channels: rows }, null, 2));
-  console.log(`wrote ${outFile}`);
-  metric.dispose();
+  writeFileAtomic(outFile, JSON.stringify({ ...res, why, runs: amDirs }, null, 1));
+  console.log(`\nwrote ${outFile}`);
 }

@@ -9,10 +9,14 @@ import { Progress } from './progress.js';
 
 export const SWEEP_HELP = `featvis sweep <config.json> [--out <dir>] — regulariser × strength × channel × seed, scored, resumable
 
-Config (JSON): {"model", "layer", "channels": [..], "seeds": [0], "steps": 128, "size": 128, "param": "pixel",
+Config (JSON): {"model", "layer", "channels": [..], "seeds": [0, 1, 2], "steps": 128, "size": 128, "param": "pixel",
   "sweep": {"tv": [0, 0.5, 1, 2, 4], "l2": [...], "blur": [sigmas], "jitter": [pixels], ...},
-  "exemplars": {"images": "<folder>", "limit": 2000, "k": 9},
-  "metric": {"kind": "lpips", "net": "alex"} | {"kind": "lpips-like", "model": "<path>", "layers": [..], "preset": "squeezenet-caffe"}}
+  "exemplars": {"images": "<folder>", "limit": 2000, "k": 9, "heldOut": 9},
+  "randomImages": 9,
+  "metric": "auto" | {"kind": "lpips", "net": "alex"} | {"kind": "backbone", "backbone": "squeezenet"}
+            | {"kind": "lpips-like", "model": "<path>", "layers": [..], "preset": "squeezenet-caffe"}}
+The baseline (nothing swept) is rendered once per (channel, seed); every other cell is compared with it
+(paired, 95 % CI over channels × seeds): a regulariser gets a best strength only where that CI excludes 0.
 Rerun with the same --out to resume. Writes sweep.sqlite, images/, report.html, best.png, summary.csv, cells.csv.`;
 
 export async function runSweepCli(argv: readonly string[]): Promise<void> {
@@ -36,15 +40,21 @@ export async function runSweepCli(argv: readonly string[]): Promise<void> {
         bar = new Progress({ label: p.phase, total: p.total, unit: p.phase === 'mining' ? 'images' : p.phase, start: p.done });
         bars.set(p.phase, bar);
       }
-      bar.update(p.done, p.cell ? `${p.cell.knob}=${p.cell.strength} ch ${p.cell.channel}: ${p.cell.score.toFixed(4)}` : undefined);
+      const q = p.cell?.scores.lpips;
+      bar.update(p.done, p.cell && q ? `${p.cell.knob}=${p.cell.strength} ch ${p.cell.channel}: score ${q.score.toFixed(4)}, normalised ${q.normalized?.toFixed(3) ?? '–'}` : undefined);
     },
   });
   for (const b of bars.values()) b.finish();
   const { html, rep } = await writeSweepReport(out);
-  console.log(`${res.newCells} new cells, ${res.cells.length} in all, in ${((Date.now() - started) / 1000).toFixed(0)} s; metric: ${res.metric}`);
-  console.log('best strength per regulariser (lower score = closer to real images):');
-  for (const b of rep.best) console.log(`  ${b.knob.padEnd(14)} ${String(b.strength).padEnd(8)} ${b.score.toFixed(4)}${b.baseline !== null ? `  (at 0: ${b.baseline.toFixed(4)})` : ''}`);
-  console.log(`controls: floor ${rep.floor?.toFixed(4) ?? '–'}, ceiling ${rep.ceiling?.toFixed(4) ?? '–'}`);
+  console.log(`${res.newCells} new cells, ${res.cells.length} in all, in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`metric: ${rep.metricWhy}`);
+  const c = rep.variants[0]?.controls;
+  if (c) {
+    const acc = (p: typeof c.positiveIdentification) => (p ? `${(100 * p.rate).toFixed(1)} % [${(100 * p.low).toFixed(1)}, ${(100 * p.high).toFixed(1)}]` : '–');
+    console.log(`controls: ceiling ${c.ceiling?.toFixed(4) ?? '–'}; held-out exemplars identified ${acc(c.positiveIdentification)}, random images ${acc(c.randomIdentification)} (≈ 50 %)`);
+  }
+  console.log('verdict per regulariser (normalised interpretability, higher = better; paired vs the baseline, 95 % CI over channels × seeds):');
+  for (const v of rep.verdicts) console.log(`  ${v.knob.padEnd(14)} ${v.verdict}`);
   console.log(`report: ${html}`);
 }
 

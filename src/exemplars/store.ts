@@ -339,6 +339,15 @@ export class ExemplarStore {
     return ids;
   }
 
+  /** The images a run mined (its dataset, without the skipped ones), sorted by id. */
+  minedImages(runId: number): ImageEntry[] {
+    return this.db
+      .prepare<[number], { image_id: string; path: string }>(`SELECT image_id, path FROM done_images WHERE run_id = ?`)
+      .all(runId)
+      .map((r) => ({ id: r.image_id, path: r.path }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
   doneCount(runId: number): number {
     return this.db.prepare<[number], { n: number }>(`SELECT COUNT(*) AS n FROM done_images WHERE run_id = ?`).get(runId)?.n ?? 0;
   }

@@ -1,9 +1,11 @@
 /**
- * Sweep report: `report.html` (Plotly charts of score vs strength per
- * regulariser and channel, the best strength per regulariser, image grids of
- * the best results next to the channels' exemplars), `best.png`, and the data
- * as `cells.csv` / `summary.csv`. Self-contained folder: plotly.min.js is
- * copied beside the HTML (no network needed to view it).
+ * Sweep report: `report.html` (the metric and why it was chosen; the controls and
+ * their identification accuracies; per regulariser the verdict — a best strength
+ * only where the paired 95 % CI over channels × seeds excludes 0, else "no
+ * measurable effect"; Plotly charts whose legends carry chance, ceiling and the
+ * positive control; the same tables for the spatially invariant variants),
+ * `best.png`, and the data as `cells.csv` / `summary.csv`. Self-contained
+ * folder: plotly.min.js is copied beside the HTML.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,13 +13,28 @@ import { createRequire } from 'node:module';
 import { composeGrid } from '../data/grid.js';
 import { readImage, writeFileAtomic, type RgbImage } from '../data/image.js';
 import { FeatvisError } from '../core/errors.js';
-import { SweepStore, type CellRow, type ControlRow } from './sweep.js';
-import { bestPerKnob, controlsSummary, summarize, type KnobBest, type StrengthSummary } from './summary.js';
-import type { SweepConfig } from './config.js';
+import { VARIANT_TITLES, type ScoreVariant } from '../metrics/embedding.js';
+import type { Identification } from '../metrics/identification.js';
+import type { MeanCI } from '../metrics/stats.js';
+import { BASELINE_KNOB, isBaselineCell, type SweepConfig, type SweepKnob } from './config.js';
+import { SweepStore, type CellRow, type ChannelRow, type ControlRow } from './sweepStore.js';
+import { controlsSummary, summarize, sweepVariants, verdicts, type ControlsSummary, type KnobVerdict, type StrengthSummary } from './summary.js';
 
 export interface PlotlyFigure {
   data: Array<Record<string, unknown>>;
   layout: Record<string, unknown>;
+}
+
+export interface VariantReport {
+  variant: ScoreVariant;
+  title: string;
+  summary: StrengthSummary[];
+  verdicts: KnobVerdict[];
+  controls: ControlsSummary;
+  /** Per knob: normalised interpretability vs strength (legend: chance 0, ceiling 1, positive control). */
+  figures: Array<{ knob: string; figure: PlotlyFigure }>;
+  /** Per knob: the study's raw score vs strength (legend: chance, ceiling, positive control). */
+  scoreFigures: Array<{ knob: string; figure: PlotlyFigure }>;
 }
 
 export interface SweepReport {
@@ -25,12 +42,17 @@ export interface SweepReport {
   model: string;
   metric: string;
   metricLabel: string;
+  /** Which metric and why (e.g. the default offline metric and the measurement that chose it). */
+  metricWhy: string;
+  images: number | null;
   cells: CellRow[];
-  controls: Map<number, ControlRow>;
+  channels: Map<number, ChannelRow>;
+  controls: ControlRow[];
+  /** The study's formula first, then the spatially invariant variants. */
+  variants: VariantReport[];
+  /** Shortcuts to variants[0] (the study's formula). */
   summary: StrengthSummary[];
-  best: KnobBest[];
-  floor: number | null;
-  ceiling: number | null;
+  verdicts: KnobVerdict[];
   figures: Array<{ knob: string; figure: PlotlyFigure }>;
 }
 
@@ -42,68 +64,118 @@ export function loadSweepReport(outDir: string): SweepReport {
     const config = JSON.parse(store.meta('config') ?? 'null') as SweepConfig | null;
     if (!config) throw new FeatvisError(`${file} has no configuration recorded`);
     const cells = store.cells();
+    const channels = store.channels();
     const controls = store.controls();
-    const summary = summarize(cells);
-    const { floor, ceiling } = controlsSummary(controls);
+    const metricLabel = store.meta('metricLabel') ?? '?';
+    const isBase = (knob: string, strength: number): boolean => isBaselineCell(config, knob as SweepKnob, strength);
+    const variants = sweepVariants(cells).map((v): VariantReport => {
+      const summary = summarize(cells, config.sweep, config.channels, isBase, v);
+      const ctl = controlsSummary(channels, controls, config.channels, v);
+      return {
+        variant: v,
+        title: VARIANT_TITLES[v],
+        summary,
+        verdicts: verdicts(summary),
+        controls: ctl,
+        figures: figures(cells, summary, ctl, `${metricLabel} · ${VARIANT_TITLES[v]}`, v),
+        scoreFigures: scoreFigures(summary, ctl, `${metricLabel} · ${VARIANT_TITLES[v]}`),
+      };
+    });
+    const images = store.meta('images');
     return {
       config,
       model: store.meta('model') ?? config.model,
       metric: store.meta('metric') ?? '?',
-      metricLabel: store.meta('metricLabel') ?? '?',
+      metricLabel,
+      metricWhy: store.meta('metricWhy') ?? '',
+      images: images === null ? null : Number(images),
       cells,
+      channels,
       controls,
-      summary,
-      best: bestPerKnob(summary),
-      floor,
-      ceiling,
-      figures: figures(cells, summary, floor, ceiling, store.meta('metricLabel') ?? 'distance'),
+      variants,
+      summary: variants[0]?.summary ?? [],
+      verdicts: variants[0]?.verdicts ?? [],
+      figures: variants[0]?.figures ?? [],
     };
   } finally {
     store.close();
   }
 }
 
-/** One Plotly figure per knob: score vs strength, a line per channel plus the mean. */
-export function figures(cells: readonly CellRow[], summary: readonly StrengthSummary[], floor: number | null, ceiling: number | null, metric: string): Array<{ knob: string; figure: PlotlyFigure }> {
+/** A horizontal reference line as a trace, so it has an entry in the legend. */
+function refLine(xs: readonly number[], y: number, name: string, color: string, dash: 'dash' | 'dot'): Record<string, unknown> {
+  return { type: 'scatter', mode: 'lines', name, x: [Math.min(...xs), Math.max(...xs)], y: [y, y], line: { dash, color, width: 2 } };
+}
+
+const fmtCI = (m: MeanCI | null, d = 3): string => (!m || !Number.isFinite(m.mean) ? '–' : m.halfWidth === null ? m.mean.toFixed(d) : `${m.mean.toFixed(d)} ± ${m.halfWidth.toFixed(d)}`);
+const fmtAcc = (p: Identification | null): string => (!p || !Number.isFinite(p.rate) ? '–' : `${(100 * p.rate).toFixed(1)} % [${(100 * p.low).toFixed(1)}, ${(100 * p.high).toFixed(1)}]`);
+
+/** Per knob: normalised interpretability vs strength, a line per channel plus the mean (95 % CI). */
+export function figures(cells: readonly CellRow[], summary: readonly StrengthSummary[], ctl: ControlsSummary, metric: string, variant: ScoreVariant = 'lpips'): Array<{ knob: string; figure: PlotlyFigure }> {
   const knobs = [...new Set(summary.map((s) => s.knob))];
   return knobs.map((knob) => {
     const rows = summary.filter((s) => s.knob === knob);
     const xs = rows.map((r) => r.strength);
-    const channels = [...new Set(cells.filter((c) => c.knob === knob).map((c) => c.channel))].sort((a, b) => a - b);
+    const channels = [...new Set(cells.map((c) => c.channel))].sort((a, b) => a - b);
     const data: Array<Record<string, unknown>> = channels.map((ch) => {
-      const pts = xs.map((x) => {
-        const cs = cells.filter((c) => c.knob === knob && c.strength === x && c.channel === ch);
-        return cs.length ? cs.reduce((a, c) => a + c.score, 0) / cs.length : null;
+      const pts = rows.flatMap((r) => {
+        const cs = cells.filter((c) => (r.baseline ? c.knob === BASELINE_KNOB : c.knob === knob && c.strength === r.strength) && c.channel === ch);
+        const v = cs.map((c) => c.scores[variant]?.normalized).filter((n): n is number => typeof n === 'number');
+        return v.length ? [{ x: r.strength, y: v.reduce((a, b) => a + b, 0) / v.length }] : [];
       });
-      return { type: 'scatter', mode: 'lines+markers', name: `channel ${ch}`, x: xs, y: pts, line: { width: 1 }, opacity: 0.6 };
+      return { type: 'scatter', mode: 'lines+markers', name: `channel ${ch}`, x: pts.map((p) => p.x), y: pts.map((p) => p.y), line: { width: 1 }, opacity: 0.5 };
     });
+    const mean = rows.filter((r) => Number.isFinite(r.normalized.mean));
     data.push({
       type: 'scatter',
       mode: 'lines+markers',
-      name: 'mean',
-      x: xs,
-      y: rows.map((r) => r.score),
+      name: 'mean (95 % CI)',
+      x: mean.map((r) => r.strength),
+      y: mean.map((r) => r.normalized.mean),
       line: { width: 3, color: 'black' },
-      ...(rows.some((r) => r.ci !== null) ? { error_y: { type: 'data', array: rows.map((r) => r.ci ?? 0), visible: true } } : {}),
+      error_y: { type: 'data', array: mean.map((r) => r.normalized.halfWidth ?? 0), visible: true },
     });
-    const shapes: Array<Record<string, unknown>> = [];
-    for (const [v, name, color] of [
-      [floor, 'floor (random images)', 'red'],
-      [ceiling, 'ceiling (within top-9)', 'green'],
-    ] as const) {
-      if (v !== null) shapes.push({ type: 'line', xref: 'paper', x0: 0, x1: 1, y0: v, y1: v, line: { dash: 'dot', color }, name });
-    }
+    data.push(refLine(xs, 0, 'chance (AM vs random images) = 0', 'red', 'dot'));
+    data.push(refLine(xs, 1, 'ceiling (within the top-k) = 1', 'green', 'dot'));
+    if (ctl.positive && Number.isFinite(ctl.positive.mean)) data.push(refLine(xs, ctl.positive.mean, `positive control (held-out exemplars) = ${ctl.positive.mean.toFixed(2)}`, 'blue', 'dash'));
+    return {
+      knob,
+      figure: {
+        data: data.filter((t) => (t.x as unknown[]).length > 0),
+        layout: {
+          title: { text: `${knob}: normalised interpretability vs strength<br><sub>${metric}</sub>` },
+          xaxis: { title: { text: `${knob} strength` } },
+          yaxis: { title: { text: 'normalised interpretability (higher = better)' } },
+          width: 720,
+          height: 420,
+        },
+      },
+    };
+  });
+}
+
+/** Per knob: the study's score (mean distance to the top-k) vs strength, with chance, ceiling and the positive control. */
+export function scoreFigures(summary: readonly StrengthSummary[], ctl: ControlsSummary, metric: string): Array<{ knob: string; figure: PlotlyFigure }> {
+  const knobs = [...new Set(summary.map((s) => s.knob))];
+  return knobs.map((knob) => {
+    const rows = summary.filter((s) => s.knob === knob && Number.isFinite(s.score.mean));
+    const xs = rows.map((r) => r.strength);
+    const data: Array<Record<string, unknown>> = [
+      { type: 'scatter', mode: 'lines+markers', name: 'score: AM vs top-k (95 % CI)', x: xs, y: rows.map((r) => r.score.mean), line: { width: 3, color: 'black' }, error_y: { type: 'data', array: rows.map((r) => r.score.halfWidth ?? 0), visible: true } },
+      { type: 'scatter', mode: 'lines+markers', name: 'chance: AM vs random images', x: xs, y: rows.map((r) => r.chance), line: { dash: 'dot', color: 'red' } },
+    ];
+    if (ctl.ceiling !== null && xs.length) data.push(refLine(xs, ctl.ceiling, 'ceiling: within the top-k', 'green', 'dot'));
+    if (ctl.positiveScore !== null && xs.length) data.push(refLine(xs, ctl.positiveScore, 'positive control: held-out vs top-k', 'blue', 'dash'));
     return {
       knob,
       figure: {
         data,
         layout: {
-          title: { text: `${knob}: interpretability vs strength<br><sub>${metric}</sub>` },
+          title: { text: `${knob}: study's score vs strength<br><sub>${metric}</sub>` },
           xaxis: { title: { text: `${knob} strength` } },
-          yaxis: { title: { text: 'mean distance to top-9 (lower = closer)' } },
-          shapes,
-          width: 640,
-          height: 400,
+          yaxis: { title: { text: 'mean distance (lower = closer)' } },
+          width: 720,
+          height: 420,
         },
       },
     };
@@ -120,72 +192,140 @@ function csv(rows: ReadonlyArray<Record<string, unknown>>): string {
   return [keys.join(','), ...rows.map((r) => keys.map((k) => cell(r[k])).join(','))].join('\n') + '\n';
 }
 
-/** Grid: one row per knob (best strength), one column per channel, plus a row of each channel's top exemplar. */
+/** Grid: the baseline, then one row per knob at its best strength (where it has one), then each channel's top exemplar. */
 export async function bestGrid(outDir: string, rep: SweepReport, seed?: number): Promise<Buffer> {
   const channels = rep.config.channels;
   const s = seed ?? rep.config.seeds[0]!;
   const tiles: Array<RgbImage | Buffer> = [];
   const captions: string[] = [];
-  for (const b of rep.best) {
+  const rows: Array<{ knob: string; strength: number; label: string }> = [{ knob: BASELINE_KNOB, strength: 0, label: 'baseline' }];
+  for (const v of rep.verdicts) if (v.best) rows.push({ knob: v.knob, strength: v.best.strength, label: `${v.knob}=${v.best.strength}` });
+  for (const r of rows) {
     for (const ch of channels) {
-      const cell = rep.cells.find((c) => c.knob === b.knob && c.strength === b.strength && c.channel === ch && c.seed === s);
+      const cell = rep.cells.find((c) => c.knob === r.knob && c.strength === r.strength && c.channel === ch && c.seed === s);
       if (!cell) continue;
       tiles.push(fs.readFileSync(path.join(outDir, cell.image)));
-      captions.push(`${b.knob}=${b.strength} · ch ${ch} · ${cell.score.toFixed(3)}`);
+      const n = cell.scores.lpips?.normalized;
+      captions.push(`${r.label} · ch ${ch} · ${typeof n === 'number' ? n.toFixed(2) : '–'}`);
     }
   }
   for (const ch of channels) {
-    const ex = rep.controls.get(ch)?.exemplars[0];
+    const ex = rep.channels.get(ch)?.top[0];
     if (!ex) continue;
     tiles.push(await readImage(ex.path, [rep.config.size, rep.config.size], 'cover'));
     captions.push(`ch ${ch}: top-1 exemplar`);
   }
   if (tiles.length === 0) throw new FeatvisError('no finished cells to show');
-  return composeGrid(tiles, { cols: channels.length, tile: Math.max(128, Math.min(160, rep.config.size)), captions, title: `best strength per regulariser · ${rep.model} ${rep.config.layer}` });
+  return composeGrid(tiles, { cols: channels.length, tile: Math.max(128, Math.min(160, rep.config.size)), captions, title: `baseline and measurable improvements · ${rep.model} ${rep.config.layer}` });
 }
 
 function escapeHtml(s: string): string {
   return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
 }
 
+function variantHtml(v: VariantReport, plotOffset: number, withCharts: boolean): { html: string; plots: number } {
+  const c = v.controls;
+  const verdictRows = v.verdicts.map((x) => `<tr><td>${escapeHtml(x.knob)}</td><td>${x.best ? x.best.strength : '–'}</td><td style="text-align:left">${escapeHtml(x.verdict)}</td></tr>`).join('\n');
+  const rows = v.summary
+    .map(
+      (s) =>
+        `<tr><td>${escapeHtml(s.knob)}</td><td>${s.strength}${s.baseline ? ' (baseline)' : ''}</td><td>${s.n}</td><td>${fmtCI(s.score)}</td><td>${fmtCI(s.normalized)}</td><td>${fmtCI(s.diff)}</td><td>${fmtCI(s.scoreDiff)}</td><td>${fmtAcc(s.identification)}</td></tr>`,
+    )
+    .join('\n');
+  const figs = withCharts ? [...v.figures, ...v.scoreFigures] : [];
+  const plots = figs
+    .map((f, i) => `<div id="plot${plotOffset + i}" class="plot"></div>\n<script>Plotly.newPlot('plot${plotOffset + i}', ${JSON.stringify(f.figure.data)}, ${JSON.stringify(f.figure.layout)});</script>`)
+    .join('\n');
+  const html = `<h2>${escapeHtml(v.variant)}: ${escapeHtml(v.title)}</h2>
+<p>Controls: ceiling (within the top-k) ${c.ceiling?.toFixed(4) ?? '–'}; positive control (held-out exemplars): score ${c.positiveScore?.toFixed(4) ?? '–'}, normalised ${fmtCI(c.positive)},
+identification ${fmtAcc(c.positiveIdentification)}; negative control (random images): normalised ${fmtCI(c.negative)}, identification ${fmtAcc(c.randomIdentification)} (should be ≈ 50 %).</p>
+<table><tr><th>regulariser</th><th>best strength</th><th style="text-align:left">verdict (paired Δ normalised vs baseline, 95 % CI over channels × seeds)</th></tr>
+${verdictRows}
+</table>
+<h3>Every strength</h3>
+<table><tr><th>knob</th><th>strength</th><th>cells</th><th>score (lower = closer)</th><th>normalised (higher = better)</th><th>Δ normalised vs baseline</th><th>Δ score vs baseline</th><th>AM identification</th></tr>
+${rows}
+</table>
+${plots}`;
+  return { html, plots: figs.length };
+}
+
 export async function writeSweepReport(outDir: string): Promise<{ html: string; best: string; rep: SweepReport }> {
   const rep = loadSweepReport(outDir);
-  writeFileAtomic(path.join(outDir, 'cells.csv'), csv(rep.cells.map((c) => ({ ...c }))));
-  writeFileAtomic(path.join(outDir, 'summary.csv'), csv(rep.summary.map((s) => ({ ...s }))));
+  writeFileAtomic(
+    path.join(outDir, 'cells.csv'),
+    csv(
+      rep.cells.map((c) => ({
+        knob: c.knob,
+        strength: c.strength,
+        channel: c.channel,
+        seed: c.seed,
+        activation: c.activation,
+        image: c.image,
+        millis: c.millis,
+        ...Object.fromEntries(rep.variants.flatMap((v) => [`${v.variant}_score`, `${v.variant}_chance`, `${v.variant}_normalized`].map((k, i) => [k, [c.scores[v.variant]?.score, c.scores[v.variant]?.chance, c.scores[v.variant]?.normalized][i] ?? null]))),
+      })),
+    ),
+  );
+  writeFileAtomic(
+    path.join(outDir, 'summary.csv'),
+    csv(
+      rep.variants.flatMap((v) =>
+        v.summary.map((s) => ({
+          variant: v.variant,
+          knob: s.knob,
+          strength: s.strength,
+          baseline: s.baseline,
+          cells: s.n,
+          score: s.score.mean,
+          score_ci95: s.score.halfWidth,
+          chance: s.chance,
+          normalized: s.normalized.mean,
+          normalized_ci95: s.normalized.halfWidth,
+          diff_vs_baseline: s.diff?.mean ?? null,
+          diff_ci95: s.diff?.halfWidth ?? null,
+          score_diff_vs_baseline: s.scoreDiff?.mean ?? null,
+          score_diff_ci95: s.scoreDiff?.halfWidth ?? null,
+          am_identification: s.identification.rate,
+          am_identification_low: s.identification.low,
+          am_identification_high: s.identification.high,
+          activation: s.activation,
+        })),
+      ),
+    ),
+  );
   const bestFile = path.join(outDir, 'best.png');
   writeFileAtomic(bestFile, await bestGrid(outDir, rep));
   const require = createRequire(import.meta.url);
   fs.copyFileSync(require.resolve('plotly.js-dist-min'), path.join(outDir, 'plotly.min.js'));
-  const bestRows = rep.best
-    .map((b) => `<tr><td>${escapeHtml(b.knob)}</td><td>${b.strength}</td><td>${b.score.toFixed(4)}</td><td>${b.baseline === null ? '–' : b.baseline.toFixed(4)}</td></tr>`)
-    .join('\n');
-  const plots = rep.figures
-    .map((f, i) => `<div id="plot${i}" class="plot"></div>\n<script>Plotly.newPlot('plot${i}', ${JSON.stringify(f.figure.data)}, ${JSON.stringify(f.figure.layout)});</script>`)
-    .join('\n');
-  const complete = rep.cells.length;
-  const expected = Object.values(rep.config.sweep).reduce((s, v) => s + (v?.length ?? 0), 0) * rep.config.channels.length * rep.config.seeds.length;
+  const knobCount = Object.values(rep.config.sweep).reduce((s, v) => s + (v?.length ?? 0), 0);
+  const expected = knobCount * rep.config.channels.length * rep.config.seeds.length;
+  let offset = 0;
+  const sections = rep.variants.map((v, i) => {
+    const r = variantHtml(v, offset, true);
+    offset += r.plots;
+    return i === 0 ? r.html : `<details><summary>Beside it (never instead): ${escapeHtml(v.variant)} — ${escapeHtml(v.title)}</summary>${r.html}</details>`;
+  });
   const html = `<!doctype html>
 <html><head><meta charset="utf-8"><title>featvis sweep · ${escapeHtml(rep.model)} ${escapeHtml(rep.config.layer)}</title>
 <script src="plotly.min.js"></script>
-<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}.plot{display:inline-block}.note{background:#fff6dd;padding:8px 12px;border-left:4px solid #e0b000}</style>
+<style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}.plot{display:inline-block}.note{background:#fff6dd;padding:8px 12px;border-left:4px solid #e0b000}details{margin:1em 0}</style>
 </head><body>
 <h1>Regularisation sweep: ${escapeHtml(rep.model)} · ${escapeHtml(rep.config.layer)}</h1>
-<p class="note"><b>Metric:</b> ${escapeHtml(rep.metric)}</p>
+<p class="note"><b>Metric:</b> ${escapeHtml(rep.metricWhy || rep.metricLabel)}<br>${escapeHtml(rep.metric)}</p>
 <p>Channels ${rep.config.channels.join(', ')}; seeds ${rep.config.seeds.join(', ')}; ${rep.config.steps} steps at ${rep.config.size} px, ${rep.config.param} parameterisation;
-exemplars: top-${rep.config.exemplars.k} by spatial-${rep.config.exemplars.reduce} activation over ${escapeHtml(rep.config.exemplars.images)}${rep.config.exemplars.limit ? ` (${rep.config.exemplars.limit} images, evenly sampled)` : ''};
-images compared at ${rep.config.metricSize}×${rep.config.metricSize} (exemplars centre-cropped). ${complete}/${expected} cells finished.</p>
-<p>Score = mean distance between a channel's AM image and its top-9 exemplars (lower = closer to real images).
-Controls, averaged over channels: floor (top-9 vs random images) = ${rep.floor?.toFixed(4) ?? '–'}, ceiling (within the top-9) = ${rep.ceiling?.toFixed(4) ?? '–'}.</p>
-<h2>Best strength per regulariser</h2>
-<table><tr><th>regulariser</th><th>best strength</th><th>score</th><th>score at 0</th></tr>
-${bestRows}
-</table>
-<h2>Score vs strength</h2>
-<p>Thin lines: channels; black: mean (error bars: 95 % CI over seeds when there are several). Dotted red: floor; dotted green: ceiling.</p>
-${plots}
-<h2>Best result per regulariser</h2>
-<p>Rows: regularisers at their best strength; last row: each channel's top-1 dataset exemplar.</p>
-<img src="best.png" alt="best results per regulariser">
+exemplars: top-${rep.config.exemplars.k} by spatial-${rep.config.exemplars.reduce} activation over ${rep.images ?? '?'} images of ${escapeHtml(rep.config.exemplars.images)}, held out: ranks ${rep.config.exemplars.k + 1}–${rep.config.exemplars.k + rep.config.exemplars.heldOut};
+${rep.config.randomImages} random images per (channel, seed); images compared at ${rep.config.metricSize}×${rep.config.metricSize} (photos centre-cropped). ${rep.cells.length} cells rendered for ${expected} (knob, strength, channel, seed) points (the baseline once per channel and seed).</p>
+<p><b>How to read it.</b> Score = the study's number: mean distance between a channel's AM image and its top-${rep.config.exemplars.k} (lower = closer).
+Chance = the same AM image's mean distance to random dataset images; ceiling = mean distance within the top-${rep.config.exemplars.k};
+normalised interpretability = (chance − score) / (chance − ceiling): 0 = no closer than to random photos, 1 = as close as the exemplars are to each other; <b>higher = more interpretable</b>.
+The positive control (held-out exemplars, ranks ${rep.config.exemplars.k + 1}–${rep.config.exemplars.k + rep.config.exemplars.heldOut}) shows what a perfect visualisation scores, the negative control (random images) should score 0.
+Identification: for every pair of channels (c, c′), is the AM image of c closer to the top-${rep.config.exemplars.k} of c than to that of c′? (2AFC, Wilson 95 %; 50 % = chance.)
+A regulariser gets a best strength only where the paired difference from the baseline (same channel and seed) has a 95 % CI over channels × seeds that excludes 0; otherwise "no measurable effect".</p>
+${sections.join('\n')}
+<h2>Images</h2>
+<p>First row: the baseline; then each regulariser at its best strength where it has one; last row: each channel's top-1 dataset exemplar. Captions: normalised interpretability.</p>
+<img src="best.png" alt="baseline and best results">
 <p>Data: <a href="summary.csv">summary.csv</a>, <a href="cells.csv">cells.csv</a>.</p>
 </body></html>
 `;

@@ -1,47 +1,36 @@
 /**
- * Regularisation sweeps: for every knob × strength × seed, AM images for all
- * channels (one batch), each scored against the channel's top-k exemplars.
- * Every finished cell is written to `<out>/sweep.sqlite` in one transaction
- * (its PNG first, atomically), so an interrupted sweep resumes with nothing
- * redone and nothing lost; exemplar mining resumes the same way.
+ * Regularisation sweeps: the baseline (nothing swept) once per (channel, seed),
+ * then for every knob × strength × seed the AM images of all channels (one
+ * batch, renderChannels), each scored against every channel's top-k (score and
+ * identification) and against the random images of its (channel, seed) (chance).
+ * The controls — ceiling per channel; held-out exemplars (positive control) and
+ * random images (negative control) per (channel, seed) — are computed once.
+ * Every finished batch is written to `<out>/sweep.sqlite` in one transaction (its
+ * PNGs first, atomically), so an interrupted sweep resumes with nothing redone
+ * and nothing lost; exemplar mining resumes the same way.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { savePng } from '../data/image.js';
-import { listImages, resolveImageSource } from '../data/folder.js';
+import { resolveImageSource } from '../data/folder.js';
+import { sampleFolder } from '../data/sample.js';
+import { channelSets, randomRefs, type ChannelSets } from '../exemplars/channelSets.js';
 import { mineExemplars, type MineProgress } from '../exemplars/mine.js';
 import { ExemplarStore } from '../exemplars/store.js';
-import { amDistances, channelControls, type ExemplarRef } from '../metrics/interpretability.js';
 import { FeatvisError } from '../core/errors.js';
 import { runKey } from '../core/runKey.js';
 import { loadModel } from '../models/load.js';
 import type { FeatModel } from '../core/types.js';
 import { modelIdentity } from '../models/fingerprint.js';
+import { queryScore, type QueryKind, type QueryScore } from '../metrics/interpretability.js';
+import { ChannelScorer, type ExemplarRef, type QueryImage } from '../metrics/scorer.js';
+import type { ScoreVariant } from '../metrics/embedding.js';
 import { renderChannels } from '../optvis/renderChannels.js';
-import { Rng } from '../optvis/rng.js';
-import { channelSeed } from '../optvis/settings.js';
-import { cellRenderSettings, type SweepConfig, type SweepKnob } from './config.js';
-import { createMetric } from './metricFactory.js';
+import { BASELINE_KNOB, baselineRenderSettings, cellRenderSettings, isBaselineCell, type SweepConfig, type SweepKnob } from './config.js';
+import { resolveMetric } from './metricFactory.js';
+import { SweepStore, type CellRow, type ChannelRow, type ControlRow, type VariantScores } from './sweepStore.js';
 
-export interface CellRow {
-  knob: SweepKnob;
-  strength: number;
-  channel: number;
-  seed: number;
-  activation: number;
-  score: number;
-  distances: number[];
-  image: string;
-  millis: number;
-}
-
-export interface ControlRow {
-  channel: number;
-  floor: number | null;
-  ceiling: number | null;
-  exemplars: ExemplarRef[];
-}
+export { SweepStore, type CellRow, type ChannelRow, type ControlRow } from './sweepStore.js';
 
 export interface SweepProgress {
   phase: 'mining' | 'controls' | 'cells';
@@ -61,77 +50,9 @@ export interface SweepOptions {
   model?: FeatModel;
 }
 
-/** Run key of a sweep: its whole configuration (the model's weights are checked separately). */
+/** Run key of a sweep: its whole configuration (the model's weights and the resolved metric are checked separately). */
 export function sweepRunKey(cfg: SweepConfig): string {
   return runKey(cfg);
-}
-
-/** The sweep's persistent store (SQLite, WAL, one transaction per finished batch). */
-export class SweepStore {
-  readonly db: Database.Database;
-
-  constructor(file: string, readonly = false) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    this.db = new Database(file, readonly ? { readonly: true, fileMustExist: true } : {});
-    if (readonly) return;
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS controls (channel INTEGER PRIMARY KEY, floor REAL, ceiling REAL, exemplars TEXT NOT NULL);
-      CREATE TABLE IF NOT EXISTS cells (
-        knob TEXT NOT NULL, strength REAL NOT NULL, channel INTEGER NOT NULL, seed INTEGER NOT NULL,
-        activation REAL NOT NULL, score REAL NOT NULL, distances TEXT NOT NULL, image TEXT NOT NULL, millis INTEGER NOT NULL,
-        PRIMARY KEY (knob, strength, channel, seed));
-    `);
-  }
-
-  meta(key: string): string | null {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row?.value ?? null;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
-  }
-
-  controls(): Map<number, ControlRow> {
-    const rows = this.db.prepare('SELECT channel, floor, ceiling, exemplars FROM controls').all() as Array<{ channel: number; floor: number | null; ceiling: number | null; exemplars: string }>;
-    return new Map(rows.map((r) => [r.channel, { channel: r.channel, floor: r.floor, ceiling: r.ceiling, exemplars: JSON.parse(r.exemplars) as ExemplarRef[] }]));
-  }
-
-  putControls(c: ControlRow): void {
-    this.db.prepare('INSERT OR REPLACE INTO controls (channel, floor, ceiling, exemplars) VALUES (?, ?, ?, ?)').run(c.channel, c.floor, c.ceiling, JSON.stringify(c.exemplars));
-  }
-
-  cells(): CellRow[] {
-    const rows = this.db.prepare('SELECT * FROM cells ORDER BY knob, strength, channel, seed').all() as Array<Omit<CellRow, 'distances'> & { distances: string }>;
-    return rows.map((r) => ({ ...r, distances: JSON.parse(r.distances) as number[] }));
-  }
-
-  hasCell(knob: string, strength: number, channel: number, seed: number): boolean {
-    return !!this.db.prepare('SELECT 1 FROM cells WHERE knob = ? AND strength = ? AND channel = ? AND seed = ?').get(knob, strength, channel, seed);
-  }
-
-  putCells(rows: readonly CellRow[]): void {
-    const ins = this.db.prepare(
-      'INSERT INTO cells (knob, strength, channel, seed, activation, score, distances, image, millis) VALUES (@knob, @strength, @channel, @seed, @activation, @score, @distances, @image, @millis)',
-    );
-    this.db.transaction((rs: readonly CellRow[]) => {
-      for (const r of rs) ins.run({ ...r, distances: JSON.stringify(r.distances) });
-    })(rows);
-  }
-
-  close(): void {
-    this.db.close();
-  }
-}
-
-/** Evenly spaced subset of a sorted folder listing (so a limit samples every class). */
-export function sampleFolder(root: string, limit?: number): string[] {
-  const all = listImages(root).map((e) => e.path);
-  if (!limit || limit >= all.length) return all;
-  return Array.from({ length: limit }, (_, i) => all[Math.floor((i * all.length) / limit)]!);
 }
 
 export function cellImageName(knob: string, strength: number, seed: number, channel: number): string {
@@ -140,10 +61,31 @@ export function cellImageName(knob: string, strength: number, seed: number, chan
 
 export interface SweepResult {
   cells: CellRow[];
-  controls: Map<number, ControlRow>;
+  channels: Map<number, ChannelRow>;
+  controls: ControlRow[];
   newCells: number;
   complete: boolean;
   metric: string;
+}
+
+/** The images a sweep mines exemplars from (its folder, evenly sampled down to `limit`). */
+export function sweepImages(cfg: SweepConfig): { root: string; files: string[] } {
+  const files = sampleFolder(cfg.exemplars.images, cfg.exemplars.limit);
+  if (files.length === 0) throw new FeatvisError(`no images found in ${cfg.exemplars.images}`);
+  return { root: cfg.exemplars.images, files };
+}
+
+/** The random images of (channel, seed) in a sweep: the shared draw (randomRefs) over the mined images. */
+export function sweepRandomImages(sets: ChannelSets, channel: number, seed: number, cfg: Pick<SweepConfig, 'randomImages'>): ExemplarRef[] {
+  const set = sets.sets.find((s) => s.channel === channel);
+  if (!set) throw new FeatvisError(`channel ${channel} is not in this sweep`);
+  return randomRefs(sets, set, seed, cfg.randomImages);
+}
+
+function queryScores(scorer: ChannelScorer, owner: number, channel: number, seed: number, kind: QueryKind, d: Awaited<ReturnType<ChannelScorer['query']>>[number]): VariantScores<QueryScore> {
+  const out: VariantScores<QueryScore> = {};
+  for (const v of scorer.variants) out[v] = queryScore(kind, owner, channel, seed, d, v, scorer.ceiling(owner)[v]);
+  return out;
 }
 
 export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<SweepResult> {
@@ -159,28 +101,47 @@ export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<Sw
   store.setMeta('runKey', hash);
   store.setMeta('config', JSON.stringify(cfg));
   const model = opts.model ?? (await loadModel(cfg.model));
-  const metric = await createMetric(cfg.metric);
+  let resolved;
+  try {
+    resolved = await resolveMetric(cfg.metric);
+  } catch (err) {
+    if (!opts.model) model.dispose();
+    store.close();
+    throw err;
+  }
+  const metric = resolved.metric;
+  const metricKey = JSON.stringify(resolved.config);
+  const weights = modelIdentity(model);
+  const mismatch =
+    (store.meta('metricConfig') ?? metricKey) !== metricKey
+      ? `was scored with ${store.meta('metricLabel')}, now ${metric.label}`
+      : (store.meta('modelIdentity') ?? weights) !== weights
+        ? `was run with other weights (${store.meta('modelIdentity')}, now ${weights})`
+        : null;
+  if (mismatch) {
+    metric.dispose();
+    if (!opts.model) model.dispose();
+    store.close();
+    throw new FeatvisError(`${out} holds a sweep that ${mismatch}: use another output folder or delete it`);
+  }
   store.setMeta('metric', metric.describe());
   store.setMeta('metricLabel', metric.label);
-  const weights = modelIdentity(model);
-  const prevWeights = store.meta('modelIdentity');
-  if (prevWeights && prevWeights !== weights) {
-    store.close();
-    throw new FeatvisError(`${out} holds a sweep run with other weights (${prevWeights}, now ${weights}): use another output folder or delete it`);
-  }
+  store.setMeta('metricConfig', metricKey);
+  store.setMeta('metricWhy', resolved.why);
+  store.setMeta('variants', JSON.stringify(metric.variants));
   store.setMeta('modelIdentity', weights);
   store.setMeta('model', model.name);
+  let scorer: ChannelScorer | null = null;
   try {
-    // 1. exemplars (resumable mining)
-    const files = sampleFolder(cfg.exemplars.images, cfg.exemplars.limit);
-    if (files.length === 0) throw new FeatvisError(`no images found in ${cfg.exemplars.images}`);
+    // 1. exemplars: top-(k + held-out), resumable
+    const { root, files } = sweepImages(cfg);
     const exFile = path.join(out, 'exemplars.sqlite');
     const exSize = cfg.exemplars.size ? ([cfg.exemplars.size, cfg.exemplars.size] as [number, number]) : model.preprocess.size;
-    await mineExemplars({
+    const mined = await mineExemplars({
       model,
       layers: [cfg.layer],
-      images: { root: cfg.exemplars.images, files },
-      k: cfg.exemplars.k,
+      images: { root, files },
+      k: cfg.exemplars.k + cfg.exemplars.heldOut,
       batchSize: cfg.exemplars.batchSize,
       store: exFile,
       size: exSize,
@@ -188,71 +149,84 @@ export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<Sw
       onProgress: (m) => opts.onProgress?.({ phase: 'mining', done: m.done, total: m.total, mining: m }),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    // 2. controls per channel (floor, ceiling), computed once
+    if (!mined.complete) return { cells: store.cells(), channels: store.channels(), controls: store.controls(), newCells: 0, complete: false, metric: metric.label };
+    store.setMeta('images', String(resolveImageSource({ root, files }).entries.length));
+    // 2. channels (exemplars, ceilings) and controls per (channel, seed)
     const exStore = new ExemplarStore(exFile, { readonly: true });
-    const controls = store.controls();
-    const dataset = resolveImageSource({ root: cfg.exemplars.images, files }).entries.map((e) => e.path);
+    let sets: ChannelSets;
     try {
-      let i = 0;
-      for (const ch of cfg.channels) {
-        opts.onProgress?.({ phase: 'controls', done: i++, total: cfg.channels.length });
-        if (controls.has(ch)) continue;
-        const top = exStore.topK(cfg.layer, ch, cfg.exemplars.reduce);
-        const exemplars: ExemplarRef[] = top.map((t) => ({ path: t.path, box: t.box, inputSize: exSize }));
-        const chosen = new Set(exemplars.map((e) => e.path));
-        const rng = new Rng(channelSeed(7919, ch));
-        const pool = dataset.filter((p) => !chosen.has(p));
-        const random: string[] = [];
-        while (random.length < Math.min(cfg.floorImages, pool.length)) {
-          const p = pool[rng.int(0, pool.length - 1)]!;
-          if (!random.includes(p)) random.push(p);
-        }
-        const c = await channelControls(metric, exemplars, random, cfg.metricSize);
-        const row = { channel: ch, ...c, exemplars };
-        store.putControls(row);
-        controls.set(ch, row);
-      }
+      sets = channelSets(exStore, cfg.layer, cfg.channels, { k: cfg.exemplars.k, heldOut: cfg.exemplars.heldOut, runId: mined.runId, reduce: cfg.exemplars.reduce });
     } finally {
       exStore.close();
     }
-    // 3. cells
+    scorer = await ChannelScorer.create(metric, sets.sets, { size: cfg.metricSize });
+    const sc = scorer;
+    if (store.channels().size !== cfg.channels.length) {
+      store.putChannels(sets.sets.map((s, i) => ({ channel: s.channel, top: [...s.top], heldOut: [...s.heldOut], ceiling: sc.ceiling(i) })));
+    }
+    const haveControls = new Set(store.controls().map((c) => `${c.channel}/${c.seed}`));
+    const randomOf = new Map<string, ExemplarRef[]>();
+    let done = 0;
+    const totalControls = cfg.channels.length * cfg.seeds.length;
+    for (let i = 0; i < sets.sets.length; i++) {
+      const set = sets.sets[i]!;
+      for (const seed of cfg.seeds) {
+        const random = sweepRandomImages(sets, set.channel, seed, cfg);
+        randomOf.set(`${set.channel}/${seed}`, random);
+        opts.onProgress?.({ phase: 'controls', done: done++, total: totalControls });
+        if (haveControls.has(`${set.channel}/${seed}`)) continue;
+        const kinds: QueryKind[] = [...set.heldOut.map((): QueryKind => 'heldOut'), ...random.map((): QueryKind => 'random')];
+        const res = await sc.query([...set.heldOut, ...random], random);
+        const queries: VariantScores<QueryScore[]> = {};
+        for (const v of sc.variants) queries[v] = res.map((d, j) => queryScores(sc, i, set.channel, seed, kinds[j]!, d)[v]!);
+        store.putControls({ channel: set.channel, seed, random, queries });
+      }
+    }
+    // 3. cells: the baseline once per (channel, seed), then every knob × strength that is not the baseline
     const knobs = Object.entries(cfg.sweep) as Array<[SweepKnob, number[]]>;
-    const total = knobs.reduce((s, [, v]) => s + v.length, 0) * cfg.seeds.length * cfg.channels.length;
-    let done = store.cells().length;
+    const jobs: Array<{ knob: SweepKnob | 'baseline'; strength: number }> = [{ knob: BASELINE_KNOB, strength: 0 }];
+    for (const [knob, strengths] of knobs) for (const strength of strengths) if (!isBaselineCell(cfg, knob, strength)) jobs.push({ knob, strength });
+    const total = jobs.length * cfg.seeds.length * cfg.channels.length;
+    done = store.cells().length;
     let newCells = 0;
     opts.onProgress?.({ phase: 'cells', done, total });
-    for (const [knob, strengths] of knobs) {
-      for (const strength of strengths) {
-        for (const seed of cfg.seeds) {
-          if (opts.signal?.aborted || (opts.maxNewCells !== undefined && newCells >= opts.maxNewCells)) {
-            return { cells: store.cells(), controls, newCells, complete: false, metric: metric.label };
-          }
-          let todo = cfg.channels.filter((ch) => !store.hasCell(knob, strength, ch, seed));
-          if (opts.maxNewCells !== undefined) todo = todo.slice(0, opts.maxNewCells - newCells);
-          if (todo.length === 0) continue;
-          const { regularizers, transforms } = cellRenderSettings(cfg, knob, strength);
-          const r = await renderChannels(model, { ...cfg, channels: todo, regularizers, transforms, seed }, opts.signal ? { signal: opts.signal } : {});
-          const ms = Math.round(r.millis / todo.length);
-          const rows: CellRow[] = [];
-          for (let j = 0; j < todo.length; j++) {
-            const ch = todo[j]!;
-            const image = cellImageName(knob, strength, seed, ch);
-            await savePng(path.join(out, image), r.images[j]!);
-            const { distances, score } = await amDistances(metric, r.images[j]!, controls.get(ch)!.exemplars, cfg.metricSize);
-            rows.push({ knob, strength, channel: ch, seed, activation: r.activations[j]!, score, distances, image, millis: ms });
-          }
-          store.putCells(rows);
-          newCells += rows.length;
-          done += rows.length;
-          for (const row of rows) opts.onProgress?.({ phase: 'cells', done, total, cell: row });
+    const owner = new Map(cfg.channels.map((c, i) => [c, i]));
+    for (const { knob, strength } of jobs) {
+      for (const seed of cfg.seeds) {
+        if (opts.signal?.aborted || (opts.maxNewCells !== undefined && newCells >= opts.maxNewCells)) {
+          return { cells: store.cells(), channels: store.channels(), controls: store.controls(), newCells, complete: false, metric: metric.label };
         }
+        let todo = cfg.channels.filter((ch) => !store.hasCell(knob, strength, ch, seed));
+        if (opts.maxNewCells !== undefined) todo = todo.slice(0, opts.maxNewCells - newCells);
+        if (todo.length === 0) continue;
+        const { regularizers, transforms } = knob === BASELINE_KNOB ? baselineRenderSettings(cfg) : cellRenderSettings(cfg, knob, strength);
+        const r = await renderChannels(model, { ...cfg, channels: todo, regularizers, transforms, seed }, opts.signal ? { signal: opts.signal } : {});
+        const ms = Math.round(r.millis / todo.length);
+        const rows: CellRow[] = [];
+        for (let j = 0; j < todo.length; j++) {
+          const ch = todo[j]!;
+          const image = cellImageName(knob, strength, seed, ch);
+          await savePng(path.join(out, image), r.images[j]!);
+          const [d] = await sc.query([r.images[j]! as QueryImage], randomOf.get(`${ch}/${seed}`)!);
+          rows.push({ knob, strength, channel: ch, seed, activation: r.activations[j]!, image, millis: ms, scores: queryScores(sc, owner.get(ch)!, ch, seed, 'am', d!) });
+        }
+        store.putCells(rows);
+        newCells += rows.length;
+        done += rows.length;
+        for (const row of rows) opts.onProgress?.({ phase: 'cells', done, total, cell: row });
       }
     }
     store.setMeta('finished', new Date().toISOString());
-    return { cells: store.cells(), controls, newCells, complete: true, metric: metric.label };
+    return { cells: store.cells(), channels: store.channels(), controls: store.controls(), newCells, complete: true, metric: metric.label };
   } finally {
+    scorer?.dispose();
     metric.dispose();
     if (!opts.model) model.dispose();
     store.close();
   }
+}
+
+/** The study's score of a cell (variant 'lpips', lower = closer to the exemplars). */
+export function cellScore(c: CellRow, variant: ScoreVariant = 'lpips'): number {
+  return c.scores[variant]?.score ?? Number.NaN;
 }

@@ -1,188 +1,195 @@
 /**
- * The reference study's interpretability score of one channel: the mean
- * perceptual distance (LPIPS) between the channel's AM image and each of its
- * top-9 dataset exemplars. Lower = the AM image looks more like the real images
- * that excite the channel.
+ * The reference study's interpretability score and the controls that make it
+ * readable. Given distances (scorer.ts), for a query image q of channel c:
  *
- * Two controls make the number readable:
- *   floor   (chance)  mean distance between the top-9 and 9 random dataset images:
- *                     a score near it means "no closer than an unrelated photo";
- *   ceiling (best)    mean pairwise distance within the top-9: how close images that
- *                     truly excite the channel are to each other.
+ *   score    mean distance from q to c's top-k exemplars (the study's number;
+ *            lower = closer to the real images that excite the channel);
+ *   chance   mean distance from q to k random dataset images (same resize policy):
+ *            what "no closer than an unrelated photo" is FOR THIS IMAGE — an AM
+ *            image is synthetic and far from every photo, so only its own
+ *            distance to random photos is a fair chance level;
+ *   ceiling  mean pairwise distance within c's top-k: how close images that truly
+ *            excite the channel are to each other;
+ *   normalised interpretability = (chance − score) / (chance − ceiling):
+ *            0 = chance, 1 = as close as the exemplars are to each other (higher =
+ *            more interpretable); null when chance ≤ ceiling (no room to measure).
+ *            Over several channels / seeds it is the ratio of the means,
+ *            Σ(chance − score) / Σ(chance − ceiling), with a delta-method CI: single
+ *            ratios blow up where a photo's chance is barely above the ceiling.
  *
- * Resize policy: every image (AM image, exemplars, random images) is resized to
- * `size`×`size` — exemplars with a centre crop (sharp 'cover'), the square AM
- * image directly — before the metric sees it. With `crop: true` exemplars are the
- * receptive-field boxes around their arg-max location instead of the whole image.
+ * Queries: the AM image (per seed); the positive control, held-out exemplars
+ * (ranks k+1…2k) — real images that excite the channel but did not define its
+ * top-k, so they show what a perfect visualisation scores; and the negative
+ * control, the random images themselves (each against the others).
  */
-import sharp from 'sharp';
-import { tf, type Tensor4D } from '../backend/tf.js';
-import { readImage, type RgbImage } from '../data/image.js';
-import { FeatvisError } from '../core/errors.js';
-import type { PerceptualMetric } from './lpips.js';
+import type { QueryDistances } from './scorer.js';
+import type { ScoreVariant } from './embedding.js';
+import { identification, type Identification } from './identification.js';
+import { ratioCI, type MeanCI } from './stats.js';
 
-export interface ExemplarRef {
-  path: string;
-  /** Receptive-field box in the mining input's pixels (the image resized to `inputSize` with 'cover'). */
-  box?: { left: number; top: number; width: number; height: number };
-  inputSize?: [number, number];
-}
+export type { ExemplarRef } from './scorer.js';
+export { meanCI, type MeanCI } from './stats.js';
 
-export interface InterpretabilityInput {
-  metric: PerceptualMetric;
-  /** The channel's AM image, RGB [0,1]. */
-  amImage: RgbImage;
-  exemplars: readonly ExemplarRef[];
-  /** Random dataset images for the chance floor (same count as exemplars is customary). */
-  randomImages?: readonly string[];
-  /** Side every image is resized to (default 128). */
-  size?: number;
-  /** Use receptive-field crops of the exemplars instead of whole images. */
-  crop?: boolean;
-}
+export type QueryKind = 'am' | 'heldOut' | 'random';
 
-export interface InterpretabilityScore {
-  /** Distance from the AM image to each exemplar. */
+export interface QueryScore {
+  kind: QueryKind;
+  /** The channel the query belongs to. */
+  channel: number;
+  /** The sample (AM seed) whose random draw gives the chance level. */
+  seed: number;
+  /** Mean distance to each channel's top-k, in the scorer's channel order. */
+  toTop: number[];
+  /** Distances to the query's own channel's top-k (NaN: the query itself). */
   distances: number[];
-  /** Mean of `distances`: the channel's interpretability (lower = closer to real images). */
   score: number;
-  /** Mean distance between the exemplars and random images (chance level). */
-  floor: number | null;
-  /** Mean pairwise distance among the exemplars. */
+  chance: number;
   ceiling: number | null;
-  metric: string;
-  size: number;
+  normalized: number | null;
 }
 
-async function loadExemplar(ref: ExemplarRef, size: number, crop: boolean): Promise<RgbImage> {
-  if (!crop || !ref.box || !ref.inputSize) return readImage(ref.path, [size, size], 'cover');
-  // The box is in the coordinates of the mining input (the image resized to inputSize with 'cover').
-  const [ih, iw] = ref.inputSize;
-  const { data, info } = await sharp(ref.path)
-    .removeAlpha()
-    .resize({ width: iw, height: ih, fit: 'cover' })
-    .extract(clampBox(ref.box, iw, ih))
-    .resize({ width: size, height: size, fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! / 255;
-  return { width: info.width, height: info.height, data: out };
+/** Mean of the finite values (NaN when none). */
+export function finiteMean(xs: readonly number[]): number {
+  let s = 0;
+  let n = 0;
+  for (const x of xs) if (Number.isFinite(x)) {
+    s += x;
+    n++;
+  }
+  return n ? s / n : Number.NaN;
 }
 
-function clampBox(b: NonNullable<ExemplarRef['box']>, w: number, h: number): { left: number; top: number; width: number; height: number } {
-  const left = Math.min(Math.max(0, Math.floor(b.left)), w - 1);
-  const top = Math.min(Math.max(0, Math.floor(b.top)), h - 1);
-  return { left, top, width: Math.max(1, Math.min(w - left, Math.round(b.width))), height: Math.max(1, Math.min(h - top, Math.round(b.height))) };
+/** (chance − score) / (chance − ceiling), or null when chance ≤ ceiling or a value is missing. */
+export function normalizedInterpretability(score: number, chance: number, ceiling: number | null): number | null {
+  if (ceiling === null || !Number.isFinite(score) || !Number.isFinite(chance) || !(chance - ceiling > 1e-12)) return null;
+  return (chance - score) / (chance - ceiling);
 }
 
-function stack(images: readonly RgbImage[], size: number): Tensor4D {
-  const buf = new Float32Array(images.length * size * size * 3);
-  images.forEach((im, i) => {
-    if (im.width !== size || im.height !== size) throw new Error(`image is ${im.width}×${im.height}, expected ${size}×${size}`);
-    buf.set(im.data, i * size * size * 3);
+/** One query's numbers for one variant; `owner` is its channel's index in the scorer's channel order. */
+export function queryScore(kind: QueryKind, owner: number, channel: number, seed: number, d: QueryDistances, variant: ScoreVariant, ceiling: number | null): QueryScore {
+  const toTop = d.toTop[variant].map(finiteMean);
+  const score = toTop[owner]!;
+  const chance = finiteMean(d.toRandom[variant]);
+  return { kind, channel, seed, toTop, distances: d.toTop[variant][owner]!, score, chance, ceiling, normalized: normalizedInterpretability(score, chance, ceiling) };
+}
+
+export interface ControlValue {
+  score: number;
+  chance: number;
+  normalized: number | null;
+}
+
+export interface ChannelEvaluation {
+  channel: number;
+  ceiling: number | null;
+  /** The AM image of each seed. */
+  am: Array<ControlValue & { seed: number; distances: number[] }>;
+  /** Normalised interpretability of the AM images (ratio of means over seeds, 95 % CI). */
+  normalized: MeanCI;
+  /** Held-out exemplars (positive control): means over them and the seeds' draws. */
+  positive: ControlValue | null;
+  /** Random images (negative control), likewise. */
+  negative: ControlValue | null;
+}
+
+export interface LayerEvaluation {
+  variant: ScoreVariant;
+  channels: ChannelEvaluation[];
+  /**
+   * AM images: normalised interpretability over channels × seeds, as a ratio of
+   * means Σ(chance − score) / Σ(chance − ceiling) with a 95 % delta-method CI.
+   */
+  normalized: MeanCI;
+  /** Positive control (held-out exemplars), the same ratio over (channel, seed) units: near 1 when the metric works. */
+  positive: MeanCI | null;
+  /** Negative control (random images): ≈ 0. */
+  negative: MeanCI | null;
+  /** Raw means over channels × seeds (the study's units). */
+  score: number;
+  chance: number;
+  ceiling: number;
+  positiveScore: number | null;
+  identification: { am: Identification | null; heldOut: Identification | null; random: Identification | null };
+}
+
+/** A (channel, seed) unit of one kind: its queries' mean score and chance. */
+interface Unit {
+  channel: number;
+  seed: number;
+  score: number;
+  chance: number;
+  ceiling: number | null;
+}
+
+function units(queries: readonly QueryScore[], kind: QueryKind): Unit[] {
+  const groups = new Map<string, QueryScore[]>();
+  for (const q of queries) {
+    if (q.kind !== kind) continue;
+    const key = `${q.channel}/${q.seed}`;
+    groups.set(key, [...(groups.get(key) ?? []), q]);
+  }
+  return [...groups.values()].map((qs) => ({
+    channel: qs[0]!.channel,
+    seed: qs[0]!.seed,
+    score: finiteMean(qs.map((q) => q.score)),
+    chance: finiteMean(qs.map((q) => q.chance)),
+    ceiling: qs[0]!.ceiling,
+  }));
+}
+
+/** Σ(chance − score) / Σ(chance − ceiling) over units with all three values. */
+export function normalizedOverUnits(us: ReadonlyArray<{ score: number; chance: number; ceiling: number | null }>): MeanCI {
+  const ok = us.filter((u) => u.ceiling !== null && Number.isFinite(u.score) && Number.isFinite(u.chance));
+  return ratioCI(
+    ok.map((u) => u.chance - u.score),
+    ok.map((u) => u.chance - u.ceiling!),
+  );
+}
+
+function control(us: readonly Unit[]): ControlValue | null {
+  if (us.length === 0) return null;
+  const r = normalizedOverUnits(us);
+  return { score: finiteMean(us.map((u) => u.score)), chance: finiteMean(us.map((u) => u.chance)), normalized: Number.isFinite(r.mean) ? r.mean : null };
+}
+
+/**
+ * Everything the score reports for one variant, from the query scores of a set
+ * of channels (`channels` in the scorer's order, `ceilings` aligned with them).
+ */
+export function evaluateLayer(variant: ScoreVariant, channels: readonly number[], ceilings: ReadonlyArray<number | null>, queries: readonly QueryScore[]): LayerEvaluation {
+  const amU = units(queries, 'am');
+  const heldU = units(queries, 'heldOut');
+  const randU = units(queries, 'random');
+  const perChannel: ChannelEvaluation[] = channels.map((ch, i) => {
+    const am = queries.filter((q) => q.channel === ch && q.kind === 'am').map((q) => ({ seed: q.seed, score: q.score, chance: q.chance, normalized: q.normalized, distances: q.distances }));
+    return {
+      channel: ch,
+      ceiling: ceilings[i] ?? null,
+      am,
+      normalized: normalizedOverUnits(amU.filter((u) => u.channel === ch)),
+      positive: control(heldU.filter((u) => u.channel === ch)),
+      negative: control(randU.filter((u) => u.channel === ch)),
+    };
   });
-  return tf.tensor4d(buf, [images.length, size, size, 3]);
-}
-
-async function resizeTo(img: RgbImage, size: number): Promise<RgbImage> {
-  if (img.width === size && img.height === size) return img;
-  const bytes = Buffer.from(Uint8Array.from(img.data, (v) => Math.max(0, Math.min(255, Math.round(v * 255)))));
-  const { data } = await sharp(bytes, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize({ width: size, height: size, fit: 'fill' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { width: size, height: size, data: Float32Array.from(data, (v) => v / 255) };
-}
-
-/** Mean distance over all pairs (a[i], b[j]) (or i<j pairs when `within`). */
-function meanPairwise(metric: PerceptualMetric, a: Tensor4D, b: Tensor4D, within: boolean): number {
-  let total = 0;
-  let count = 0;
-  const n = a.shape[0];
-  for (let i = 0; i < n; i++) {
-    const d = tf.tidy(() => {
-      const ai = tf.slice(a, [i, 0, 0, 0], [1, -1, -1, -1]);
-      return Array.from(metric.distance(ai, b).dataSync());
-    });
-    d.forEach((v, j) => {
-      if (within && j <= i) return;
-      total += v;
-      count++;
-    });
-  }
-  return count ? total / count : Number.NaN;
-}
-
-export interface ChannelControls {
-  floor: number | null;
-  ceiling: number | null;
-}
-
-/** Floor and ceiling of one channel (they do not depend on the AM image: compute once per channel). */
-export async function channelControls(
-  metric: PerceptualMetric,
-  exemplars: readonly ExemplarRef[],
-  randomImages: readonly string[],
-  size = 128,
-  crop = false,
-): Promise<ChannelControls> {
-  const ex = await Promise.all(exemplars.map((e) => loadExemplar(e, size, crop)));
-  const exT = stack(ex, size);
-  try {
-    const ceiling = ex.length > 1 ? meanPairwise(metric, exT, exT, true) : null;
-    let floor: number | null = null;
-    if (randomImages.length > 0) {
-      const rnd = await Promise.all(randomImages.map((p) => readImage(p, [size, size], 'cover')));
-      const rT = stack(rnd, size);
-      try {
-        floor = meanPairwise(metric, exT, rT, false);
-      } finally {
-        rT.dispose();
-      }
-    }
-    return { floor, ceiling };
-  } finally {
-    exT.dispose();
-  }
-}
-
-/** Distances from one AM image to each exemplar, and their mean (the score). */
-export async function amDistances(
-  metric: PerceptualMetric,
-  amImage: RgbImage,
-  exemplars: readonly ExemplarRef[],
-  size = 128,
-  crop = false,
-): Promise<{ distances: number[]; score: number }> {
-  if (exemplars.length === 0) throw new FeatvisError('interpretability needs at least one exemplar');
-  const ex = await Promise.all(exemplars.map((e) => loadExemplar(e, size, crop)));
-  const exT = stack(ex, size);
-  const amT = stack([await resizeTo(amImage, size)], size);
-  try {
-    const distances = tf.tidy(() => Array.from(metric.distance(amT, exT).dataSync()));
-    return { distances, score: distances.reduce((a, b) => a + b, 0) / distances.length };
-  } finally {
-    tf.dispose([exT, amT]);
-  }
-}
-
-export async function interpretability(input: InterpretabilityInput): Promise<InterpretabilityScore> {
-  const size = input.size ?? 128;
-  const crop = input.crop ?? false;
-  const { distances, score } = await amDistances(input.metric, input.amImage, input.exemplars, size, crop);
-  const { floor, ceiling } = await channelControls(input.metric, input.exemplars, input.randomImages ?? [], size, crop);
-  return { distances, score, floor, ceiling, metric: input.metric.label, size };
-}
-
-/** Mean and 95 % confidence half-width (Student t) of scores over seeds. */
-export function meanCI(values: readonly number[]): { mean: number; halfWidth: number | null; n: number } {
-  const n = values.length;
-  const mean = values.reduce((s, v) => s + v, 0) / Math.max(1, n);
-  if (n < 2) return { mean, halfWidth: null, n };
-  const sd = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
-  // two-sided 97.5 % quantiles of Student's t for df = 1..30; normal beyond
-  const T = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042];
-  const t = T[n - 2] ?? 1.96;
-  return { mean, halfWidth: (t * sd) / Math.sqrt(n), n };
+  const amQ = queries.filter((q) => q.kind === 'am');
+  const held = queries.filter((q) => q.kind === 'heldOut');
+  const rand = queries.filter((q) => q.kind === 'random');
+  const ceil = ceilings.filter((v): v is number => v !== null);
+  return {
+    variant,
+    channels: perChannel,
+    normalized: normalizedOverUnits(amU),
+    positive: heldU.length ? normalizedOverUnits(heldU) : null,
+    negative: randU.length ? normalizedOverUnits(randU) : null,
+    score: finiteMean(amQ.map((q) => q.score)),
+    chance: finiteMean(amQ.map((q) => q.chance)),
+    ceiling: finiteMean(ceil),
+    positiveScore: held.length ? finiteMean(held.map((q) => q.score)) : null,
+    identification: {
+      am: amQ.length ? identification(amQ, channels) : null,
+      // held-out exemplars are the same images for every seed: each takes part once
+      heldOut: held.length ? identification(held.filter((q) => q.seed === held.find((h) => h.channel === q.channel)!.seed), channels) : null,
+      random: rand.length ? identification(rand, channels) : null,
+    },
+  };
 }

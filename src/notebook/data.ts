@@ -1,21 +1,14 @@
 /**
- * Seeded random picks from a dataset (the chance floor of the interpretability
- * score). Subsets of a folder: `sampleFolder` in src/experiments/sweep.ts.
+ * Dataset helpers for the notebooks: the random images of a channel's controls,
+ * from the same draw `featvis score`, sweeps and `featvis identify` use
+ * (exemplars/channelSets.ts → data/randomDraw.ts). Subsets of a folder:
+ * `sampleFolder` (data/sample.ts).
  */
-import path from 'node:path';
-import { FeatvisError } from '../core/errors.js';
-import { Rng } from '../optvis/rng.js';
+import { channelSets, randomRefs } from '../exemplars/channelSets.js';
+import type { ExemplarStore } from '../exemplars/store.js';
 
-/** `n` distinct images from `files`, chosen with a seeded generator, avoiding `exclude`. */
-export function randomImages(files: readonly string[], n: number, seed: number, exclude: readonly string[] = []): string[] {
-  const ex = new Set(exclude.map((f) => path.resolve(f)));
-  const pool = files.filter((f) => !ex.has(path.resolve(f)));
-  if (pool.length < n) throw new FeatvisError(`asked for ${n} random images but only ${pool.length} are available`);
-  const rng = new Rng(seed);
-  const arr = [...pool];
-  for (let i = 0; i < n; i++) {
-    const j = i + (rng.uint32() % (arr.length - i));
-    [arr[i], arr[j]] = [arr[j]!, arr[i]!];
-  }
-  return arr.slice(0, n);
+/** Paths of the `k` random images of (channel, seed) drawn from the store's mined images (the chance level). */
+export function chanceImages(store: ExemplarStore, layer: string, channel: number, seed: number, k = 9, opts: { runId?: number; heldOut?: number } = {}): string[] {
+  const sets = channelSets(store, layer, [channel], { k: 9, ...opts });
+  return randomRefs(sets, sets.sets[0]!, seed, k).map((r) => r.path);
 }

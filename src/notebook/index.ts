@@ -9,3 +9,4 @@ export * from './display.js';
 export * from './plot.js';
 export * from './model.js';
 export * from './data.js';
+export * from './score.js';

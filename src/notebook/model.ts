@@ -7,8 +7,9 @@
  * .tflite), else featvis' embedded default model.
  *
  * chooseMetric: calibrated LPIPS (AlexNet, v0.1) when its weights are cached or
- * downloadable; otherwise "LPIPS-like" (the LPIPS formula with equal channel
- * weights) on the shared Caffe SqueezeNet features, labelled as such.
+ * downloadable; otherwise the default offline metric ("LPIPS-like": the LPIPS
+ * formula with equal channel weights on a backbone with real ImageNet weights,
+ * chosen by channel-identification accuracy), labelled as such.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,8 @@ import { loadModel } from '../models/load.js';
 import type { FeatModel } from '../core/types.js';
 import { loadZooModel } from '../models/zoo.js';
 import type { MetricConfig } from '../experiments/config.js';
-import { createMetric } from '../experiments/metricFactory.js';
+import { lpipsAlexConfig, resolveMetric } from '../experiments/metricFactory.js';
+import { BACKBONE_IDS } from '../metrics/backbones.js';
 import { SQUEEZENET_CAFFE_LPIPS_LIKE_LAYERS, type PerceptualMetric } from '../metrics/lpips.js';
 import { showNote } from './display.js';
 import { nbSetting, resolvePath, sharedDir } from './settings.js';
@@ -116,12 +118,15 @@ export function spreadLayers(model: FeatModel, count: number, around?: string): 
 
 export interface ChosenMetric {
   metric: PerceptualMetric;
-  /** The metric as the sweep / score configuration names it (createMetric(config) builds the same metric). */
+  /** The metric as the sweep / score configuration names it (resolveMetric(config) builds the same metric). */
   config: MetricConfig;
-  /** True for calibrated LPIPS, false for LPIPS-like. */
+  /** True for calibrated LPIPS, false for an LPIPS-like metric. */
   isLpips: boolean;
   /** Label for tables and chart axes ("LPIPS v0.1 alex" or "LPIPS-like(equal) …"). */
   label: string;
+  /** Which metric and why (printed by the notebooks, stated in reports). */
+  why: string;
+  /** Why calibrated LPIPS is not used, shown as a note, or null. */
   note: string | null;
   dispose(): void;
 }
@@ -131,41 +136,31 @@ export function squeezenetFeaturesPath(): string {
   return resolvePath(nbSetting('lpipsLikeFeatures', sharedDir('models', 'tfjs_squeezenet1.1_features_caffe')));
 }
 
-/** Calibrated LPIPS v0.1 on AlexNet; the linear heads from the shared folder when present (else downloaded). */
-export function lpipsConfig(): MetricConfig {
-  const shippedHeads = sharedDir('lpips', 'v0.1', 'alex.pth');
-  return { kind: 'lpips', net: 'alex', version: '0.1', ...(fs.existsSync(shippedHeads) ? { linWeights: shippedHeads } : {}) };
-}
-
-/** LPIPS-like with equal weights on the shared SqueezeNet features. */
+/** LPIPS-like with equal weights on the shared SqueezeNet features (the same as the 'squeezenet' backbone, from any path). */
 export function lpipsLikeConfig(featuresPath: string = squeezenetFeaturesPath()): MetricConfig {
   if (!fs.existsSync(featuresPath)) throw new FeatvisError(`LPIPS-like needs the SqueezeNet features model at ${featuresPath} (setting lpipsLikeFeatures / FEATVIS_NB_LPIPS_LIKE_FEATURES)`);
   return { kind: 'lpips-like', model: featuresPath, layers: [...SQUEEZENET_CAFFE_LPIPS_LIKE_LAYERS], preset: 'squeezenet-caffe' };
 }
 
-async function build(config: MetricConfig, note: string | null): Promise<ChosenMetric> {
-  const metric = await createMetric(config);
-  return { metric, config, isLpips: config.kind === 'lpips', label: metric.label, note, dispose: () => metric.dispose() };
-}
-
 /**
- * `setting` (default: notebook setting `metric`): 'auto' = LPIPS (AlexNet,
- * v0.1) when its weights are cached or downloadable, else LPIPS-like with a
- * note; 'lpips' or 'lpips-like' force one. Built with the sweep's createMetric.
+ * `setting` (default: notebook setting `metric`): 'auto' = calibrated LPIPS
+ * (AlexNet, v0.1) when its weights are cached or downloadable, else the
+ * default offline metric (chosen by channel-identification accuracy), with a
+ * note; 'lpips', 'lpips-like' or a backbone id (metrics/backbones.ts) force one.
+ * Built with the sweeps' resolveMetric.
  */
 export async function chooseMetric(setting: string = nbSetting('metric', 'auto')): Promise<ChosenMetric> {
-  if (setting !== 'auto' && setting !== 'lpips' && setting !== 'lpips-like') throw new FeatvisError(`metric must be auto, lpips or lpips-like, got '${setting}'`);
-  if (setting === 'lpips-like') return build(lpipsLikeConfig(), null);
-  try {
-    return await build(lpipsConfig(), null);
-  } catch (err) {
-    if (setting === 'lpips' || !(err instanceof FeatvisError)) throw err;
-    const config = lpipsLikeConfig();
-    const note =
-      `LPIPS (AlexNet backbone) is not available here (${firstLine(err)}). ` +
-      `Scores below are LPIPS-like: the LPIPS formula with equal channel weights on ${path.basename(squeezenetFeaturesPath())} features. ` +
-      `They are not LPIPS values and are not comparable with the study's numbers.`;
-    showNote(note);
-    return build(config, note);
-  }
+  let config: MetricConfig;
+  if (setting === 'auto') config = { kind: 'auto' };
+  else if (setting === 'lpips') config = lpipsAlexConfig();
+  else if (setting === 'lpips-like') config = lpipsLikeConfig();
+  else if (BACKBONE_IDS.includes(setting)) config = { kind: 'backbone', backbone: setting };
+  else throw new FeatvisError(`metric must be auto, lpips, lpips-like or one of ${BACKBONE_IDS.join(', ')}; got '${setting}'`);
+  const r = await resolveMetric(config);
+  const note = r.lpipsUnavailable
+    ? `LPIPS (AlexNet backbone) is not available here (${r.lpipsUnavailable}). Scores below use ${r.metric.label}: ${r.why.split(';')[0]}. ` +
+      `They are not LPIPS values and are not comparable with the study's numbers.`
+    : null;
+  if (note) showNote(note);
+  return { metric: r.metric, config: r.config, isLpips: r.config.kind === 'lpips', label: r.metric.label, why: r.why, note, dispose: () => r.metric.dispose() };
 }

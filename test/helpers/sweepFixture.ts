@@ -14,9 +14,9 @@ export function smallSweepConfig(): SweepConfig {
     size: 48,
     param: 'pixel',
     sweep: { tv: [0, 1], l2: [0, 5], blur: [0, 1] },
-    exemplars: { images: path.join(sharedDir, 'images', 'imagenette2_224', 'val'), limit: 24, k: 9, batchSize: 12, size: 96 },
+    exemplars: { images: path.join(sharedDir, 'images', 'imagenette2_224', 'val'), limit: 40, k: 9, heldOut: 9, batchSize: 20, size: 96 },
     metric: { kind: 'lpips-like', model, layers: ['conv_pw_1_relu', 'conv_pw_3_relu', 'conv_pw_5_relu'] },
     metricSize: 64,
-    floorImages: 9,
+    randomImages: 9,
   });
 }
