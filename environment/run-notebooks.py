@@ -45,8 +45,9 @@ CI_SETTINGS = {
     # 04/05/06 exemplars: 60 images spread over the 10 classes
     "FEATVIS_NB_IMAGE_LIMIT": "60",
     "FEATVIS_NB_SHEET_CHANNELS": "0-7",
-    # 05/06 scoring
+    # 05/06 scoring: two channels, two seeds (one AM image and one random draw each)
     "FEATVIS_NB_SCORE_CHANNELS": "0-1",
+    "FEATVIS_NB_SEEDS": "0,1",
     "FEATVIS_NB_SCORE_SIZE": "64",
     # 03 regularisations: fewer variants
     "FEATVIS_NB_VARIANTS": "none,l1,tv,freq,pixel,decay,blur",

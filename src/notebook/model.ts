@@ -158,7 +158,8 @@ export async function chooseMetric(setting: string = nbSetting('metric', 'auto')
   else throw new FeatvisError(`metric must be auto, lpips, lpips-like or one of ${BACKBONE_IDS.join(', ')}; got '${setting}'`);
   const r = await resolveMetric(config);
   const note = r.lpipsUnavailable
-    ? `LPIPS (AlexNet backbone) is not available here (${r.lpipsUnavailable}). Scores below use ${r.metric.label}: ${r.why.split(';')[0]}. ` +
+    ? `LPIPS (AlexNet backbone) is not available here (${r.lpipsUnavailable}). Scores below use ${r.metric.label}, ` +
+      `the ${r.config.kind === 'backbone' && r.why.startsWith('default') ? 'default offline metric (why: printed below)' : 'offline metric printed below'}. ` +
       `They are not LPIPS values and are not comparable with the study's numbers.`
     : null;
   if (note) showNote(note);
