@@ -86,3 +86,36 @@ test('featvis layers lists layers with shapes', { skip }, () => {
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /conv_pw_13_relu\s+\S+\s+7×7×256/);
 });
+
+test('featvis score: controls, normalised interpretability with a CI over seeds, identification, the metric and why', { skip, timeout: 600_000 }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'featvis-score-'));
+  try {
+    const images = path.join(dir, 'images');
+    fs.mkdirSync(images);
+    const val = path.join(sharedDir, 'images', 'imagenette2_224', 'val');
+    const all = fs.readdirSync(val).flatMap((c) => fs.readdirSync(path.join(val, c)).slice(0, 5).map((f) => path.join(val, c, f)));
+    for (const f of all) fs.symlinkSync(f, path.join(images, path.basename(f)));
+    const store = path.join(dir, 'top9', 'exemplars.sqlite');
+    const top9 = featvis('top9', '--model', MODEL, '--layers', 'conv_pw_5_relu', '--images', images, '--k', '18', '--store', store, '--sheets', '0', '--out', path.join(dir, 'top9'));
+    assert.equal(top9.code, 0, top9.err);
+    const runs = [0, 1].map((seed) => {
+      const out = path.join(dir, `am-s${seed}`);
+      const r = featvis('am', '--model', MODEL, '--layer', 'conv_pw_5_relu', '--channels', '0-2', '--steps', '4', '--size', '48', '--seed', String(seed), '--out', out);
+      assert.equal(r.code, 0, r.err);
+      return out;
+    });
+    const r = featvis('score', '--am', runs.join(','), '--store', store, '--metric', 'squeezenet', '--size', '64');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^metric: LPIPS-like\(equal\) on SqueezeNet/m);
+    assert.match(r.out, /held-out ranks 10–18/);
+    assert.match(r.out, /normalised interpretability -?\d\.\d{3} ± \d\.\d{3}/);
+    assert.match(r.out, /identification: AM images \d+\.\d % \[[\d.]+, [\d.]+\], held-out exemplars \d+\.\d % \[/);
+    assert.match(r.out, /^pooled: pooled features/m, 'the invariant variants beside the study’s formula');
+    const json = JSON.parse(fs.readFileSync(path.join(runs[0]!, 'score.json'), 'utf8')) as { seeds: number[]; draws: Array<{ channel: number; seed: number; random: string[] }> };
+    assert.deepEqual(json.seeds, [0, 1]);
+    assert.equal(json.draws.length, 6);
+    assert.ok(json.draws.every((d) => d.random.length === 9));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
