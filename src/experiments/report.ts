@@ -238,7 +238,7 @@ function variantHtml(v: VariantReport, plotOffset: number, withCharts: boolean):
     .join('\n');
   const html = `<h2>${escapeHtml(v.variant)}: ${escapeHtml(v.title)}</h2>
 <p>Controls: ceiling (within the top-k) ${c.ceiling?.toFixed(4) ?? '–'}; positive control (held-out exemplars): score ${c.positiveScore?.toFixed(4) ?? '–'}, normalised ${fmtCI(c.positive)},
-identification ${fmtAcc(c.positiveIdentification)}; negative control (random images): normalised ${fmtCI(c.negative)}, identification ${fmtAcc(c.randomIdentification)} (should be ≈ 50 %).</p>
+identification ${fmtAcc(c.positiveIdentification)}; negative control (random images): normalised ${fmtCI(c.negative)} (– = undefined: chance ≤ ceiling), identification ${fmtAcc(c.randomIdentification)} (should be ≈ 50 %).</p>
 <table><tr><th>regulariser</th><th>best strength</th><th style="text-align:left">verdict (paired Δ normalised vs baseline, 95 % CI over channels × seeds)</th></tr>
 ${verdictRows}
 </table>
@@ -319,7 +319,7 @@ ${rep.config.randomImages} random images per (channel, seed); images compared at
 <p><b>How to read it.</b> Score = the study's number: mean distance between a channel's AM image and its top-${rep.config.exemplars.k} (lower = closer).
 Chance = the same AM image's mean distance to random dataset images; ceiling = mean distance within the top-${rep.config.exemplars.k};
 normalised interpretability = (chance − score) / (chance − ceiling): 0 = no closer than to random photos, 1 = as close as the exemplars are to each other; <b>higher = more interpretable</b>.
-The positive control (held-out exemplars, ranks ${rep.config.exemplars.k + 1}–${rep.config.exemplars.k + rep.config.exemplars.heldOut}) shows what a perfect visualisation scores, the negative control (random images) should score 0.
+The positive control (held-out exemplars, ranks ${rep.config.exemplars.k + 1}–${rep.config.exemplars.k + rep.config.exemplars.heldOut}) shows what a perfect visualisation scores; the negative control (random images, each against the others) shows where unrelated photos land: near or below 0, where photos are closer to each other than to a channel's top-${rep.config.exemplars.k}.
 Identification: for every pair of channels (c, c′), is the AM image of c closer to the top-${rep.config.exemplars.k} of c than to that of c′? (2AFC, Wilson 95 %; 50 % = chance.)
 A regulariser gets a best strength only where the paired difference from the baseline (same channel and seed) has a 95 % CI over channels × seeds that excludes 0; otherwise "no measurable effect".</p>
 ${sections.join('\n')}

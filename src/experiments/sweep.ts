@@ -24,7 +24,6 @@ import type { FeatModel } from '../core/types.js';
 import { modelIdentity } from '../models/fingerprint.js';
 import { queryScore, type QueryKind, type QueryScore } from '../metrics/interpretability.js';
 import { ChannelScorer, type ExemplarRef, type QueryImage } from '../metrics/scorer.js';
-import type { ScoreVariant } from '../metrics/embedding.js';
 import { renderChannels } from '../optvis/renderChannels.js';
 import { BASELINE_KNOB, baselineRenderSettings, cellRenderSettings, isBaselineCell, type SweepConfig, type SweepKnob } from './config.js';
 import { resolveMetric } from './metricFactory.js';
@@ -226,7 +225,3 @@ export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<Sw
   }
 }
 
-/** The study's score of a cell (variant 'lpips', lower = closer to the exemplars). */
-export function cellScore(c: CellRow, variant: ScoreVariant = 'lpips'): number {
-  return c.scores[variant]?.score ?? Number.NaN;
-}

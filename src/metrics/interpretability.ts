@@ -102,7 +102,7 @@ export interface LayerEvaluation {
   normalized: MeanCI;
   /** Positive control (held-out exemplars), the same ratio over (channel, seed) units: near 1 when the metric works. */
   positive: MeanCI | null;
-  /** Negative control (random images): ≈ 0. */
+  /** Negative control (random images, each against the others): near or below 0 (photos are often closer to each other than to a channel's top-k). */
   negative: MeanCI | null;
   /** Raw means over channels × seeds (the study's units). */
   score: number;
