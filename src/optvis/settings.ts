@@ -6,7 +6,7 @@
  *   amSettings({ layer: 'mixed6', channels: [3], steps: 512, regularizers: { tv: 0.5 } })
  */
 import { FeatvisError } from '../core/errors.js';
-import { PARAM_KINDS, type ParamKind } from './param/index.js';
+import { PARAM_KINDS, type ParamExtras, type ParamKind } from './param/index.js';
 import { validateRegularizers, type Regularizers } from './regularizers.js';
 import { parseTransforms, type TransformList } from './transforms.js';
 
@@ -21,6 +21,8 @@ export interface AmImageSettings {
   decorrelate: boolean;
   /** Per-step random transforms (a list of steps, see transforms.ts). */
   transforms: TransformList;
+  /** Options of the parameterisation (MACO: contrast; fft: decayPower). */
+  paramOptions?: ParamExtras;
 }
 
 /** One AM job: which channels, and how. */
