@@ -98,6 +98,7 @@ k, b = m.get_layer('predictions').get_weights()
 names.append('logits')
 outs.append((outs[names.index('avg_pool')].astype(np.float64) @ k.astype(np.float64) + b).astype(np.float32))
 meta = {'input': [N, H, W, 3], 'outputs': {}, 'layers': [l.name for l in m.layers],
+        'legacy_layers': [legacy_name(l.name) for l in m.layers],
         'tiny': {'c1_kernel': tiny.get_layer('c1').get_weights()[0].ravel()[:5].tolist(),
                  'bn_moving_variance': tiny.get_layer('bn').get_weights()[3].tolist()}}
 for n, o in zip(names, outs):
@@ -112,6 +113,8 @@ interface FixtureMeta {
   input: [number, number, number, number];
   outputs: Record<string, { shape: number[] }>;
   layers: string[];
+  /** The same layers under Keras 2.0's one-based names (the legacy fixture's). */
+  legacy_layers: string[];
   tiny: { c1_kernel: number[]; bn_moving_variance: number[] };
   seconds: Record<string, number>;
 }
@@ -230,24 +233,29 @@ describe('InceptionV3 vs Keras on generated weights', { skip: skipWithoutPython(
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function parity(file: string, expectMatch: 'name' | 'renumbered'): void {
+  function parity(file: string, expectMatch: 'name' | 'renumbered', naming: 'keras' | 'keras2'): void {
     const wf = readKerasWeightsFile(path.join(dir, file));
     const t0 = Date.now();
     const model = loadInceptionV3(wf);
     const loadMs = Date.now() - t0;
     try {
-      // Every Keras layer is addressable under its Keras name (layer order aside).
-      assert.deepEqual(model.layers.map((l) => l.name).sort(), meta.layers.filter((n) => n !== 'input_layer').sort());
+      // Every Keras layer is addressable under the name the file gives it (layer order aside).
+      const fileNames = naming === 'keras' ? meta.layers : meta.legacy_layers;
+      assert.deepEqual(model.layers.map((l) => l.name).sort(), fileNames.filter((n) => n !== 'input_layer' && n !== 'input_1').sort());
+      assert.equal(model.suggestedLayer, 'mixed5');
       assert.equal(mapKerasWeights(wf, inceptionV3WeightSpec()).matchedBy, expectMatch);
-      const names = Object.keys(meta.outputs);
+      const refNames = Object.keys(meta.outputs);
+      const fileName = (n: string): string => (naming === 'keras' ? n : n === 'logits' ? n : meta.legacy_layers[meta.layers.indexOf(n)]!);
+      const names = refNames.map(fileName);
       const before = tf.memory().numTensors;
       const diffs = tf.tidy(() => {
         const x = tf.tensor4d(read('input'), meta.input) as Tensor4D;
         const out = model.activations(x, names);
-        return names.map((n) => {
-          const ref = read(n);
+        return refNames.map((r, i) => {
+          const n = names[i]!;
+          const ref = read(r);
           const got = out[n]!;
-          assert.deepEqual(got.shape, meta.outputs[n]!.shape, n);
+          assert.deepEqual(got.shape, meta.outputs[r]!.shape, n);
           const data = got.dataSync();
           let maxAbs = 0;
           let maxRef = 0;
@@ -294,9 +302,9 @@ describe('InceptionV3 vs Keras on generated weights', { skip: skipWithoutPython(
     assert.match(e.message, /mismatched weights \(1\): conv2d_7\/kernel: file \[5,5,48,64\] \(conv2d_8\/conv2d_8\/kernel:0\), expected \[5,5,48,65\]$/);
   });
 
-  test('parity: legacy layout (official file structure, one-based names) within 1e-3', () => parity('legacy.h5', 'renumbered'));
+  test('parity: legacy layout (official file structure, one-based names, reported as such) within 1e-3', () => parity('legacy.h5', 'renumbered', 'keras2'));
 
-  test('parity: Keras 3 save_weights (.weights.h5) within 1e-3', () => parity('keras3.weights.h5', 'name'));
+  test('parity: Keras 3 save_weights (.weights.h5) within 1e-3', () => parity('keras3.weights.h5', 'name', 'keras'));
 
   test('loader: layers, unknown layer, truncation, other input sizes, gradients', async () => {
     const model = await loadKerasH5Model(path.join(dir, 'legacy.h5'));
@@ -307,12 +315,13 @@ describe('InceptionV3 vs Keras on generated weights', { skip: skipWithoutPython(
       for (let i = 0; i <= 10; i++) assert.ok(byName.has(`mixed${i}`), `mixed${i}`);
       assert.deepEqual(byName.get('mixed6')!.shape, [17, 17, 768]);
       assert.deepEqual(byName.get('mixed10')!.shape, [8, 8, 2048]);
-      assert.deepEqual(byName.get('conv2d')!.shape, [149, 149, 32]);
+      assert.deepEqual(byName.get('conv2d_1')!.shape, [149, 149, 32]); // the legacy file's one-based names
+      assert.ok(!byName.has('conv2d') && byName.has('conv2d_94') && byName.has('concatenate_2'));
       assert.deepEqual(byName.get('predictions')!.shape, [1000]);
       assert.ok(!byName.has('logits'), 'logits stay hidden from the layer list');
       const err = await rejectsFeatvis(() => tf.tidy(() => model.activations(tf.zeros([1, 75, 75, 3]) as Tensor4D, ['mixed66'])), /unknown layer 'mixed66'/);
       assert.match(err.message, /mixed6\b/);
-      await rejectsFeatvis(() => tf.tidy(() => model.activations(tf.zeros([1, 74, 120, 3]) as Tensor4D, ['conv2d'])), /at least 75×75 pixels, got 74×120/);
+      await rejectsFeatvis(() => tf.tidy(() => model.activations(tf.zeros([1, 74, 120, 3]) as Tensor4D, ['conv2d_1'])), /at least 75×75 pixels, got 74×120/);
 
       // Runs only as far as the deepest requested layer: 26 convolutions precede mixed2.
       const prof = await tf.profile(() => {

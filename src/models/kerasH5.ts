@@ -20,6 +20,7 @@
  */
 import { FeatvisError } from '../core/errors.js';
 import { openHdf5, type Hdf5Group } from '../io/hdf5.js';
+import { kerasFamily as family } from './kerasNames.js';
 
 export interface KerasWeightSpec {
   /** Keras weight name, e.g. `kernel`, `bias`, `beta`, `moving_mean`. */
@@ -240,12 +241,6 @@ function pairWeights(l: KerasLayerSpec, f: KerasFileLayer): Map<string, KerasFil
 export function baseWeightName(stored: string): string {
   const last = stored.split('/').pop() ?? stored;
   return last.replace(/:\d+$/, '');
-}
-
-/** Splits `conv2d_12` into family `conv2d` and number 12; `conv2d` is number 0. */
-function family(name: string): [string, number] {
-  const m = /^(.*?)_(\d+)$/.exec(name);
-  return m ? [m[1]!, Number(m[2])] : [name, 0];
 }
 
 /**
