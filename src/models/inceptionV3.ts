@@ -162,15 +162,12 @@ class Builder {
         ],
         keras: { className: 'BatchNormalization', config: { scale: [false], center: [true, undefined], epsilon: [BN_EPSILON], axis: [3, -1, [3], [-1]] } },
         make: ([beta, mean, variance]) => {
-          // Inference BN with scale=False: (x − mean) / sqrt(var + eps) + beta = x·s + t.
-          const s = new Float32Array(filters);
-          const t = new Float32Array(filters);
-          for (let c = 0; c < filters; c++) {
-            s[c] = 1 / Math.sqrt(variance![c]! + BN_EPSILON);
-            t[c] = beta![c]! - mean![c]! * s[c]!;
-          }
-          const scale = tf.tensor1d(s);
-          const shift = tf.tensor1d(t);
+          // Inference BN with scale=False: (x − mean) / sqrt(var + eps) + beta = x·s + t, with s and t
+          // computed in float32 by TensorFlow's own kernels, as tf.nn.batch_normalization (Keras) does.
+          const [scale, shift] = tf.tidy(() => {
+            const inv = tf.rsqrt(tf.add(tf.tensor1d(variance!), BN_EPSILON));
+            return [inv, tf.sub(tf.tensor1d(beta!), tf.mul(tf.tensor1d(mean!), inv))];
+          });
           return { tensors: [scale, shift], run: ([v]) => tf.tidy(() => tf.add(tf.mul(v!, scale), shift)) };
         },
       },
