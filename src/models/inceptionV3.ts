@@ -22,13 +22,11 @@
  * [-1, 1], RGB; default size 299×299. The network is fully convolutional up to
  * `avg_pool`, so any input ≥ 75×75 works.
  */
-import path from 'node:path';
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../backend/tf.js';
 import { FeatvisError } from '../core/errors.js';
 import { GraphFeatModel, INPUT, type GraphNode } from './graph.js';
-import { mapKerasWeights, readKerasWeightsFile, type KerasLayerSpec, type KerasWeights, type KerasWeightsFile } from './kerasH5.js';
+import type { KerasLayerSpec, KerasWeights } from './kerasH5.js';
 import type { Preprocess } from '../core/types.js';
-import { kerasRenaming } from './kerasNames.js';
 
 export type KerasNaming = 'keras' | 'keras2';
 
@@ -558,32 +556,4 @@ export function buildInceptionV3(weights: Pick<KerasWeights, 'get'>, opts: Incep
     for (const t of owned) t.dispose();
     throw err;
   }
-}
-
-/**
- * Loads InceptionV3 from a Keras weights file (official keras-applications .h5,
- * a `save_weights` .h5 / .weights.h5, or a full-model .h5). `includeTop` is
- * inferred from the file unless given.
- */
-export function loadInceptionV3(file: string | KerasWeightsFile, opts: InceptionV3Options = {}): GraphFeatModel {
-  const wf = typeof file === 'string' ? readKerasWeightsFile(file) : file;
-  const names = wf.layers.map((l) => l.name);
-  if (!looksLikeInceptionV3(names)) {
-    throw new FeatvisError(`${wf.source} does not contain Keras InceptionV3 weights (no layers mixed0 … mixed10)`);
-  }
-  const pred = wf.layers.find((l) => l.name === 'predictions' && l.weights.length === 2);
-  const includeTop = opts.includeTop ?? pred !== undefined;
-  const classes = opts.classes ?? pred?.weights.find((w) => w.shape.length === 2)?.shape[1] ?? 1000;
-  if (opts.includeTop === true && !pred) throw new FeatvisError(`${wf.source} has no 'predictions' layer (a notop file?): use includeTop: false`);
-  // Report layers as the file names them (Keras 2's conv2d_1… or current Keras' conv2d…), unless told otherwise.
-  const rename = opts.rename ?? (opts.naming ? undefined : kerasRenaming(inceptionV3LayerNames({ includeTop, classes }), names));
-  const spec = inceptionV3WeightSpec({ includeTop, classes, naming: opts.naming ?? 'keras', ...(rename ? { rename } : {}) });
-  const weights = mapKerasWeights(wf, spec, includeTop ? {} : { ignoreFileLayers: ['predictions'] });
-  return buildInceptionV3(weights, {
-    ...opts,
-    ...(rename ? { rename } : {}),
-    includeTop,
-    classes,
-    name: opts.name ?? path.basename(wf.source).replace(/\.(weights\.)?(h5|hdf5)$/i, ''),
-  });
 }

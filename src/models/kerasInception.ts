@@ -10,13 +10,19 @@
  * dense, dropout as inference, activations), so a fine-tuned classifier keeps
  * its own head. Anything else is reported as a reason, and the caller falls back
  * to the generic TF.js route.
+ *
+ * `loadInceptionV3` does the same for Keras HDF5 files: weights-only files
+ * (the official keras-applications file, save_weights) with Keras' own top,
+ * and full-model files (model.save) with the head their topology describes.
  */
+import path from 'node:path';
 import { tf, type ModelArtifacts } from '../backend/tf.js';
 import { FeatvisError } from '../core/errors.js';
 import type { GraphFeatModel } from './graph.js';
 import {
   buildInceptionV3,
   HEAD_ACTIVATIONS,
+  inceptionV3LayerNames,
   inceptionV3Nodes,
   inceptionV3WeightSpec,
   looksLikeInceptionV3,
@@ -27,6 +33,7 @@ import {
   type Padding,
 } from './inceptionV3.js';
 import { kerasRenaming } from './kerasNames.js';
+import { baseWeightName, mapKerasWeights, readKerasWeightsFile, type KerasWeights, type KerasWeightsFile } from './kerasH5.js';
 import { inputLayerSize, readKerasTopology, type KerasTopoLayer, type KerasTopology } from './kerasTopology.js';
 import { INPUT } from './graph.js';
 
@@ -220,4 +227,54 @@ export function inceptionV3FromTfjs(artifacts: ModelArtifacts, opts: Omit<Incept
     { ...opts, rename: plan.rename, head: plan.head, trainable: plan.trainable, ...(plan.inputSize && !opts.preprocess?.size ? { preprocess: { ...opts.preprocess, size: plan.inputSize } } : {}) },
   );
   return { model };
+}
+
+/**
+ * Loads InceptionV3 from a Keras weights file (official keras-applications .h5,
+ * a `save_weights` .h5 / .weights.h5, or a full-model .h5). `includeTop` is
+ * inferred from the file unless given.
+ */
+export function loadInceptionV3(file: string | KerasWeightsFile, opts: InceptionV3Options = {}): GraphFeatModel {
+  const wf = typeof file === 'string' ? readKerasWeightsFile(file) : file;
+  const names = wf.layers.map((l) => l.name);
+  if (!looksLikeInceptionV3(names)) {
+    throw new FeatvisError(`${wf.source} does not contain Keras InceptionV3 weights (no layers mixed0 … mixed10)`);
+  }
+  const name = opts.name ?? path.basename(wf.source).replace(/\.(weights\.)?(h5|hdf5)$/i, '');
+  // A full-model file (model.save) has its topology: a fine-tuned model keeps its own head.
+  const topo = wf.modelConfig === undefined || opts.includeTop !== undefined || opts.head ? null : readKerasTopology(wf.modelConfig);
+  const plan = topo ? planInceptionV3(topo, (layer) => wf.layers.find((l) => l.name === layer)?.weights.find((w) => baseWeightName(w.name) === 'kernel')?.shape) : null;
+  if (plan && !('reason' in plan)) {
+    const spec = inceptionV3WeightSpec({ includeTop: false, rename: plan.rename, head: plan.head });
+    const size = plan.inputSize && !opts.preprocess?.size ? { size: plan.inputSize } : {};
+    return buildInceptionV3(mapKerasWeights(wf, spec), {
+      ...opts,
+      rename: plan.rename,
+      head: plan.head,
+      trainable: plan.trainable,
+      name,
+      preprocess: { ...opts.preprocess, ...size },
+    });
+  }
+  const pred = wf.layers.find((l) => l.name === 'predictions' && l.weights.length === 2);
+  const includeTop = opts.includeTop ?? pred !== undefined;
+  const classes = opts.classes ?? pred?.weights.find((w) => w.shape.length === 2)?.shape[1] ?? 1000;
+  if (opts.includeTop === true && !pred) throw new FeatvisError(`${wf.source} has no 'predictions' layer (a notop file?): use includeTop: false`);
+  // Report layers as the file names them (Keras 2's conv2d_1… or current Keras' conv2d…), unless told otherwise.
+  const rename = opts.rename ?? (opts.naming ? undefined : kerasRenaming(inceptionV3LayerNames({ includeTop, classes }), names));
+  const spec = inceptionV3WeightSpec({ includeTop, classes, naming: opts.naming ?? 'keras', ...(rename ? { rename } : {}), ...(opts.head ? { head: opts.head } : {}) });
+  let weights: KerasWeights;
+  try {
+    weights = mapKerasWeights(wf, spec, includeTop ? {} : { ignoreFileLayers: ['predictions'] });
+  } catch (err) {
+    if (err instanceof FeatvisError && plan && 'reason' in plan) throw new FeatvisError(`${err.message}\n  (its topology does not fit featvis's InceptionV3 + head either: ${plan.reason})`);
+    throw err;
+  }
+  return buildInceptionV3(weights, {
+    ...opts,
+    ...(rename ? { rename } : {}),
+    includeTop,
+    classes,
+    name,
+  });
 }
