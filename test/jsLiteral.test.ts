@@ -10,7 +10,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { FeatvisError } from '../src/core/errors.js';
 import { exportedLiteral, parseJsLiteral, parseJsLiteralWhole } from '../src/io/jsLiteral.js';
-import { MAX_BUNDLE_FILE_BYTES, readBundledModel, readModelBundle, readShardBundle } from '../src/models/nsfwjs.js';
+import { loadModel } from '../src/models/load.js';
+import { MAX_BUNDLE_FILE_BYTES, nsfwjsPackageDir, readBundledModel, readModelBundle, readShardBundle } from '../src/models/nsfwjs.js';
 
 function throwsFeatvis(fn: () => unknown, pattern: RegExp): void {
   let caught: unknown;
@@ -131,6 +132,16 @@ describe('JS literal reader', () => {
 describe('nsfwjs bundle readers (synthetic bundles)', () => {
   const bytes = Uint8Array.from({ length: 48 }, (_, i) => (i * 37) & 255);
   const b64 = Buffer.from(bytes).toString('base64');
+
+  test('nsfwjs not installed → an error naming the install command; unknown ids listed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'featvis-no-nsfwjs-'));
+    try {
+      throwsFeatvis(() => nsfwjsPackageDir(dir), /the nsfwjs package is not installed: run `npm install nsfwjs@4\.4\.0` in /);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    await assert.rejects(loadModel('nsfwjs:resnet'), /unknown nsfwjs model 'resnet': known are nsfwjs:inception_v3, nsfwjs:mobilenet_v2, nsfwjs:mobilenet_v2_mid/);
+  });
 
   test('a shard: the one base64 string literal → its bytes', () => {
     assert.deepEqual(readShardBundle(bundle(`h.exports="${b64}"`), 'shard'), bytes);

@@ -56,9 +56,9 @@ export const MAX_BUNDLE_FILE_BYTES = 64 << 20;
 const MAX_SHARDS = 64;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** nsfwjs's package folder, found by Node's module resolution from featvis's package root. */
-export function nsfwjsPackageDir(): { dir: string; version: string } {
-  const req = createRequire(path.join(packageRoot(), 'package.json'));
+/** nsfwjs's package folder, found by Node's module resolution from featvis's package root (or `from`). */
+export function nsfwjsPackageDir(from = packageRoot()): { dir: string; version: string } {
+  const req = createRequire(path.join(from, 'package.json'));
   for (const base of req.resolve.paths('nsfwjs') ?? []) {
     const pj = path.join(base, 'nsfwjs', 'package.json');
     if (!fs.existsSync(pj)) continue;
@@ -69,7 +69,7 @@ export function nsfwjsPackageDir(): { dir: string; version: string } {
       // an unreadable package.json: keep looking
     }
   }
-  throw new FeatvisError(`the nsfwjs package is not installed: run \`npm install nsfwjs@${NSFWJS_VERSION}\` in ${packageRoot()} to use the nsfwjs: models`);
+  throw new FeatvisError(`the nsfwjs package is not installed: run \`npm install nsfwjs@${NSFWJS_VERSION}\` in ${from} to use the nsfwjs: models`);
 }
 
 function readBounded(file: string, label: string): string {
