@@ -76,6 +76,21 @@ with h5py.File(os.path.join(out, 'legacy.h5'), 'w') as f:
         for name, w in zip(names, ws):
             v = keras.ops.convert_to_numpy(w)
             g.create_dataset(name.decode(), data=v)
+# The same model as a TF.js model.json whose topology is Keras 3's own to_json() (zero-based names,
+# Keras 3 inbound_nodes), float32 weights named <layer>/<weight> as tensorflowjs writes them.
+tdir = os.path.join(out, 'keras3_tfjs')
+os.makedirs(tdir)
+specs, blobs = [], []
+for l in m.layers:
+    for v in l.weights:
+        a = np.ascontiguousarray(keras.ops.convert_to_numpy(v), dtype=np.float32)
+        specs.append({'name': f"{l.name}/{v.path.split('/')[-1]}", 'shape': list(a.shape), 'dtype': 'float32'})
+        blobs.append(a.tobytes())
+with open(os.path.join(tdir, 'group1-shard1of1.bin'), 'wb') as f:
+    f.write(b''.join(blobs))
+with open(os.path.join(tdir, 'model.json'), 'w') as f:
+    json.dump({'format': 'layers-model', 'modelTopology': {'keras_version': keras.__version__, 'backend': 'tensorflow', 'model_config': json.loads(m.to_json())},
+               'weightsManifest': [{'paths': ['group1-shard1of1.bin'], 'weights': specs}]}, f)
 t_save = time.time() - t1
 
 # A fine-tuned full model saved the legacy way (model.save .h5, with its topology): InceptionV3 up to
@@ -361,6 +376,36 @@ describe('InceptionV3 vs Keras on generated weights', { skip: skipWithoutPython(
         return [tf.sum(tf.abs(grad)).dataSync()[0]!, tf.all(tf.isFinite(grad)).dataSync()[0]!];
       });
       assert.ok(g[0]! > 0 && g[1] === 1, `gradient sum ${g[0]}, finite ${g[1]}`);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test("TF.js model.json with Keras 3's topology (zero-based names) → featvis's builder, Keras's names, parity", async () => {
+    const model = await loadModel(path.join(dir, 'keras3_tfjs'));
+    try {
+      assert.equal(model.constructor.name, 'GraphFeatModel', `notes: ${model.notes?.join('; ')}`);
+      assert.deepEqual(model.layers.map((l) => l.name).sort(), meta.layers.filter((n) => n !== 'input_layer').sort());
+      assert.deepEqual(model.preprocess, { size: [139, 139], range: [-1, 1], channelOrder: 'RGB' });
+      assert.equal(model.suggestedLayer, 'mixed5');
+      const names = ['mixed6', 'predictions'];
+      const rels: number[] = [];
+      tf.tidy(() => {
+        const out = model.activations(tf.tensor4d(read('input'), meta.input) as Tensor4D, names);
+        for (const n of names) {
+          const ref = read(n);
+          const got = out[n]!.dataSync();
+          let d = 0;
+          let m = 0;
+          for (let i = 0; i < ref.length; i++) {
+            d = Math.max(d, Math.abs(got[i]! - ref[i]!));
+            m = Math.max(m, Math.abs(ref[i]!));
+          }
+          rels.push(d / m);
+        }
+      });
+      console.log(`# keras3_tfjs/model.json (Keras 3 topology): ${names.map((n, i) => `${n} rel ${rels[i]!.toExponential(2)}`).join('; ')}`);
+      for (const r of rels) assert.ok(r <= REL_TOL, `relative error ${r}`);
     } finally {
       model.dispose();
     }
