@@ -15,6 +15,12 @@ export interface LoadOptions {
   labels?: string[];
   /** Display name. */
   name?: string;
+  /**
+   * Which engine runs an architecture featvis knows (Keras InceptionV3 in a TF.js
+   * model.json): 'featvis' (default) builds it with featvis's own graph, faster;
+   * 'tfjs' runs the generic TF.js LayersModel.
+   */
+  runtime?: 'featvis' | 'tfjs';
 }
 
 /** Format-specific loaders register here (tflite, keras-h5, zoo…), keyed by a test on the source. */
