@@ -77,7 +77,7 @@ interface Row {
 }
 const rows: Row[] = [];
 for (const name of names) {
-  const cache = path.join(out, `${name}.json`);
+  const cache = path.join(out, `${fileSafe(name)}.json`);
   const s = recipeSettings(name, size);
   const key = JSON.stringify({ s, steps, channels, layer, model: model.name, fingerprint: model.fingerprint ?? null });
   if (fs.existsSync(cache)) {
@@ -110,7 +110,7 @@ for (const name of names) {
   rows.push(row);
   fs.writeFileSync(cache, JSON.stringify({ ...row, key }, null, 1));
   fs.writeFileSync(
-    path.join(out, `${name}.png`),
+    path.join(out, `${fileSafe(name)}.png`),
     await fv.composeGrid(imgs, { captions: acts.map((v, i) => `${channels[i]}: ${(v / datasetMax[i]!).toFixed(2)}×`), title: `${model.name} · ${layer} · ${name}` }),
   );
 }

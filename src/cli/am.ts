@@ -1,5 +1,9 @@
 /** `featvis am`: activation maximisation for channels of a layer → PNGs, grid.png, run.json. */
+import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../data/image.js';
+import { formatQuality } from '../data/quality.js';
+import { exemplarQuality } from '../exemplars/quality.js';
 import { loadModel } from '../models/load.js';
 import { parseChannelList } from '../optvis/objectiveParse.js';
 import { PARAM_KINDS, type ParamKind } from '../optvis/param/index.js';
@@ -30,6 +34,8 @@ export const AM_HELP = `featvis am — activation maximisation for channels of o
   --seed <n>              (default ${AM_DEFAULTS.seed})
   --snapshots <steps>     e.g. 32,64 (also saves images at those steps)
   --out <dir>             output folder (default runs/am/<model>/<layer>); rerun to resume
+  --exemplars <store>     an exemplar store (featvis top9) of this layer: its top-9 photos'
+                          quality numbers are printed beside the AM images' and kept in run.json
 
 Regularisers (strength, default 0 = off; "(pixel)" = needs --param pixel):
 ${regularizerHelp}
@@ -65,7 +71,9 @@ export async function runAm(argv: readonly string[]): Promise<void> {
     snapshots: (a.str('snapshots') ?? '').split(',').filter(Boolean).map(Number),
   };
   const outFlag = a.str('out');
+  const exemplarStore = a.str('exemplars');
   a.finish();
+  if (exemplarStore && !fs.existsSync(exemplarStore)) throw new FeatvisError(`--exemplars: ${exemplarStore} does not exist (make one with featvis top9)`);
   const model = await loadModel(modelSrc);
   const layer = layerFlag ?? defaultLayer(model);
   const settings = amSettings({ layer, ...partial });
@@ -84,6 +92,14 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   bar.finish(`${res.results.length} channels`);
   console.log(`channel  activation`);
   for (const r of res.results) console.log(`${String(r.channel).padStart(7)}  ${r.activation.toFixed(4)}`);
+  console.log(`image quality (median over channels): ${formatQuality(res.quality)}`);
+  if (exemplarStore) {
+    const ex = await exemplarQuality(exemplarStore, layer, settings.channels, settings.size);
+    console.log(`top-9 exemplars (${ex.images} photos):           ${formatQuality(ex)}`);
+    console.log(`high-frequency share: ${(res.quality.hfShare / ex.hfShare).toFixed(2)}× the photos'`);
+    const runJson = JSON.parse(fs.readFileSync(res.runFile!, 'utf8')) as Record<string, unknown>;
+    writeFileAtomic(res.runFile!, JSON.stringify({ ...runJson, exemplarQuality: { store: path.resolve(exemplarStore), ...ex } }, null, 2));
+  }
   console.log(`wrote ${res.results.length} PNGs, ${res.gridFile} and ${res.runFile} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   model.dispose();
 }
