@@ -6,8 +6,8 @@
  * prefixed by its int64 element count). Tensors come back as Float32Array in
  * row-major order, whatever their dtype, strides or storage offset.
  */
-import fs from 'node:fs';
 import { FeatvisError } from '../core/errors.js';
+import { readRegularFile } from './readFile.js';
 import {
   PyDict,
   PyGlobal,
@@ -32,7 +32,19 @@ export interface TorchTensor {
 
 export type TorchStateDict = Map<string, TorchTensor>;
 
-export interface ReadTorchOptions {
+export interface ParseTorchOptions {
+  /**
+   * Zip format: most bytes the storages may inflate, all together (default
+   * 1 GiB). Checked against the sizes the tensor metadata declares before
+   * anything is inflated. Stored (uncompressed) entries, what torch.save
+   * writes, are read in place and do not count.
+   */
+  maxInflatedBytes?: number;
+  /** Most tensor elements the state dict may hold, all tensors together (default 2^28, 1 GiB of float32). */
+  maxElements?: number;
+}
+
+export interface ReadTorchOptions extends ParseTorchOptions {
   /** Refuse files larger than this many bytes (default 4 GiB). */
   maxBytes?: number;
 }
@@ -40,27 +52,37 @@ export interface ReadTorchOptions {
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
 const MAX_TENSOR_ELEMENTS = 2 ** 31;
+/** Default for ParseTorchOptions.maxElements. */
+export const DEFAULT_MAX_ELEMENTS = 2 ** 28;
+/** Largest data.pkl inflated (a state dict's pickle is kilobytes to a few megabytes). */
+const MAX_PICKLE_BYTES = 256 * 2 ** 20;
 
 /** Reads a `.pth` / `.pt` state dict from disk. */
 export function readTorchStateDict(file: string, opts: ReadTorchOptions = {}): TorchStateDict {
-  let size: number;
-  try {
-    size = fs.statSync(file).size;
-  } catch {
-    throw new FeatvisError(`PyTorch weights file not found: ${file}`);
-  }
-  const max = opts.maxBytes ?? 4 * 2 ** 30;
-  if (size > max) throw new FeatvisError(`${file}: ${size} bytes is larger than the limit of ${max} bytes`);
-  return parseTorchStateDict(fs.readFileSync(file), file);
+  const bytes = readRegularFile(file, { what: 'PyTorch weights file', maxBytes: opts.maxBytes ?? 4 * 2 ** 30 });
+  return parseTorchStateDict(bytes, file, opts);
 }
 
 /** Parses the bytes of a `torch.save`d state dict (zip or legacy format). */
-export function parseTorchStateDict(bytes: Uint8Array, source = 'PyTorch checkpoint'): TorchStateDict {
-  const { root, storage } = isZip(bytes) ? openZip(bytes, source) : openLegacy(bytes, source);
-  return collectTensors(root, storage, source);
+export function parseTorchStateDict(bytes: Uint8Array, source = 'PyTorch checkpoint', opts: ParseTorchOptions = {}): TorchStateDict {
+  const container = isZip(bytes) ? openZip(bytes, source, opts) : openLegacy(bytes, source);
+  const tensors = stateDictTensors(container.root, source);
+  checkElementBudget(tensors, source, opts.maxElements ?? DEFAULT_MAX_ELEMENTS);
+  // Every storage's declared size is checked before any storage is inflated.
+  container.precheck?.(storagesOf(tensors));
+  const out: TorchStateDict = new Map();
+  for (const [name, t] of tensors) out.set(name, materialize(t, container.storage(t.storage), source, name));
+  return out;
 }
 
 type StorageBytes = (ref: TorchStorageRef) => Uint8Array;
+
+interface Container {
+  root: PyValue;
+  storage: StorageBytes;
+  /** Checks, before reading any, that the storages can be read within the limits. */
+  precheck?: (storages: readonly TorchStorageRef[]) => void;
+}
 
 // ---------------------------------------------------------------- persistent ids
 
@@ -91,17 +113,17 @@ function storageFromPid(pid: PyValue, source: string, legacy: boolean): TorchSto
 
 // ---------------------------------------------------------------- zip format
 
-function openZip(bytes: Uint8Array, source: string): { root: PyValue; storage: StorageBytes } {
-  const zip = new ZipReader(bytes, source);
+function openZip(bytes: Uint8Array, source: string, opts: ParseTorchOptions): Container {
+  const zip = new ZipReader(bytes, source, { maxInflatedBytes: opts.maxInflatedBytes ?? 2 ** 30 });
   const pkl = zip.names().find((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (!pkl) throw new FeatvisError(`${source}: zip file without <archive>/data.pkl: not a PyTorch checkpoint`);
   const prefix = pkl.slice(0, -'data.pkl'.length);
   if (zip.has(`${prefix}byteorder`)) {
-    const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim();
+    const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`, { maxBytes: 64 })).trim();
     if (order !== 'little') throw new FeatvisError(`${source}: ${order}-endian checkpoints are not supported`);
   }
   const seen = new Map<string, TorchStorageRef>();
-  const { value } = unpickle(zip.read(pkl), {
+  const { value } = unpickle(zip.read(pkl, { maxBytes: MAX_PICKLE_BYTES }), {
     source: `${source} (${pkl})`,
     persistentLoad: (pid) => {
       const ref = storageFromPid(pid, source, false);
@@ -112,17 +134,36 @@ function openZip(bytes: Uint8Array, source: string): { root: PyValue; storage: S
     },
   });
   const cache = new Map<string, Uint8Array>();
+  const entryName = (ref: TorchStorageRef): string => {
+    const name = `${prefix}data/${ref.key}`;
+    if (!zip.has(name)) throw new FeatvisError(`${source}: storage '${ref.key}' is missing (${name}); the file is truncated or corrupt`);
+    return name;
+  };
   return {
     root: value,
+    precheck: (storages) => {
+      // The metadata says how many bytes each storage holds: an entry may not declare more,
+      // a short one is reported as such, and the deflated ones must fit the inflation budget.
+      let inflate = 0;
+      for (const ref of storages) {
+        const need = ref.numel * ref.itemSize;
+        const e = zip.entry(entryName(ref));
+        if (e.size > need) throw new FeatvisError(`${source}: storage '${ref.key}' is stored as ${e.size} bytes but its metadata declares ${need}; the file is corrupt or hostile`);
+        if (e.size < need) throw new FeatvisError(`${source}: storage '${ref.key}' holds ${e.size} bytes, expected ${need}`);
+        zip.checkReadable(entryName(ref), { maxBytes: need });
+        if (e.method !== 0) inflate += e.size;
+      }
+      if (inflate > zip.maxInflatedBytes - zip.inflatedBytes) {
+        throw new FeatvisError(`${source}: the compressed tensor data would inflate to ${inflate} bytes, more than the limit of ${zip.maxInflatedBytes} (option maxInflatedBytes)`);
+      }
+    },
     storage: (ref) => {
       let data = cache.get(ref.key);
+      const need = ref.numel * ref.itemSize;
       if (!data) {
-        const name = `${prefix}data/${ref.key}`;
-        if (!zip.has(name)) throw new FeatvisError(`${source}: storage '${ref.key}' is missing (${name}); the file is truncated or corrupt`);
-        data = zip.read(name);
+        data = zip.read(entryName(ref), { maxBytes: need });
         cache.set(ref.key, data);
       }
-      const need = ref.numel * ref.itemSize;
       if (data.length < need) throw new FeatvisError(`${source}: storage '${ref.key}' holds ${data.length} bytes, expected ${need}`);
       return data.subarray(0, need);
     },
@@ -131,7 +172,7 @@ function openZip(bytes: Uint8Array, source: string): { root: PyValue; storage: S
 
 // ---------------------------------------------------------------- legacy format
 
-function openLegacy(bytes: Uint8Array, source: string): { root: PyValue; storage: StorageBytes } {
+function openLegacy(bytes: Uint8Array, source: string): Container {
   if (bytes.length >= 262 && new TextDecoder().decode(bytes.subarray(257, 262)) === 'ustar') {
     throw new FeatvisError(`${source}: this is the pre-2017 tar checkpoint format, which featvis does not read; re-save it with a current torch`);
   }
@@ -198,7 +239,8 @@ function truncated(source: string, key: string): FeatvisError {
 
 // ---------------------------------------------------------------- tensors
 
-function collectTensors(root: PyValue, storage: StorageBytes, source: string): TorchStateDict {
+/** The state dict's tensors (name → reference), in file order; nothing read yet. */
+function stateDictTensors(root: PyValue, source: string): Array<[string, TorchTensorRef]> {
   if (!(root instanceof PyDict)) throw new FeatvisError(`${source}: the checkpoint is not a dict of tensors (a state dict)`);
   let dict = root;
   const hasTensor = (d: PyDict): boolean => [...d.map.values()].some((v) => v instanceof TorchTensorRef);
@@ -208,11 +250,33 @@ function collectTensors(root: PyValue, storage: StorageBytes, source: string): T
     if (!nested) throw new FeatvisError(`${source}: no tensors found in the checkpoint`);
     dict = nested;
   }
-  const out: TorchStateDict = new Map();
+  const out: Array<[string, TorchTensorRef]> = [];
   for (const [k, v] of dict.map) {
-    if (typeof k === 'string' && v instanceof TorchTensorRef) out.set(k, materialize(v, storage(v.storage), source, k));
+    if (typeof k === 'string' && v instanceof TorchTensorRef) out.push([k, v]);
   }
   return out;
+}
+
+function elementCount(t: TorchTensorRef): number {
+  return t.shape.reduce((a, d) => a * d, 1);
+}
+
+/** Refuses, before anything is materialised, a state dict whose tensors hold more than `max` elements together. */
+function checkElementBudget(tensors: ReadonlyArray<[string, TorchTensorRef]>, source: string, max: number): void {
+  let total = 0;
+  for (const [name, t] of tensors) {
+    const n = elementCount(t);
+    if (n > MAX_TENSOR_ELEMENTS) throw new FeatvisError(`${source}: tensor '${name}' has ${n} elements, beyond the limit`);
+    total += n;
+    if (total > max) throw new FeatvisError(`${source}: the tensors hold more than ${max} elements together (limit; option maxElements)`);
+  }
+}
+
+/** The distinct storages the tensors use (one per key). */
+function storagesOf(tensors: ReadonlyArray<[string, TorchTensorRef]>): TorchStorageRef[] {
+  const byKey = new Map<string, TorchStorageRef>();
+  for (const [, t] of tensors) if (!byKey.has(t.storage.key)) byKey.set(t.storage.key, t.storage);
+  return [...byKey.values()];
 }
 
 function materialize(t: TorchTensorRef, bytes: Uint8Array, source: string, name: string): TorchTensor {
