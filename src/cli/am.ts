@@ -1,12 +1,12 @@
 /** `featvis am`: activation maximisation for channels of a layer → PNGs, grid.png, run.json. */
 import path from 'node:path';
 import { loadModel } from '../models/load.js';
-import { parseChannelList } from '../optvis/objectiveParse.js';
+import { expandChannelRanges, parseChannelRanges } from '../optvis/objectiveParse.js';
 import type { ParamKind } from '../optvis/param/index.js';
 import type { Regularizers } from '../optvis/regularizers.js';
 import { transformPreset } from '../optvis/transforms.js';
 import { visualizeChannels, type VisualizeSettings } from '../optvis/visualize.js';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, unknownLayerError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
 import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
@@ -53,8 +53,9 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   const paramKind = a.str('param', 'fft');
   if (paramKind !== 'fft' && paramKind !== 'pixel') throw new FeatvisError(`--param must be fft or pixel, got '${paramKind}'`);
   const layerFlag = a.str('layer');
+  // Syntax now; the numbers are checked against the layer once the model is loaded, before expansion.
+  const channelRanges = parseChannelRanges(a.str('channels', '0-15'));
   const settingsPartial = {
-    channels: parseChannelList(a.str('channels', '0-15')),
     steps: a.num('steps', 256, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
     size: a.num('size', 128, (n) => Number.isInteger(n) && n >= 16 && n <= 2048, 'an integer in 16–2048'),
     learningRate: a.num('lr', 0.05, pos, 'a positive number'),
@@ -70,7 +71,10 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   a.finish();
   const model = await loadModel(modelSrc);
   const layer = layerFlag ?? defaultLayer(model);
-  const settings: VisualizeSettings = { layer, ...settingsPartial };
+  const info = model.layers.find((l) => l.name === layer);
+  if (!info) throw unknownLayerError(layer, model.layers.map((l) => l.name), model.name);
+  const channels = expandChannelRanges(channelRanges, { channels: info.shape.at(-1) ?? 0, layer });
+  const settings: VisualizeSettings = { layer, channels, ...settingsPartial };
   const out = outFlag ?? path.join('runs', 'am', fileSafe(model.name), fileSafe(layer));
   console.error(`featvis am: ${model.name} · ${layer} · ${settings.channels.length} channels · ${settings.steps} steps · ${settings.size}px → ${out}`);
   const bar = new Progress({ label: 'am', total: settings.channels.length * settings.steps, unit: 'channel-steps' });

@@ -4,7 +4,7 @@ import { mineExemplars } from '../exemplars/mine.js';
 import { writeChannelSheet, writeRangeSheet } from '../exemplars/sheet.js';
 import { ExemplarStore } from '../exemplars/store.js';
 import { loadModel } from '../models/load.js';
-import { parseChannelList } from '../optvis/objectiveParse.js';
+import { expandChannelRanges, parseChannelRanges } from '../optvis/objectiveParse.js';
 import { FeatvisError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
@@ -41,8 +41,9 @@ export async function runTop9(argv: readonly string[]): Promise<void> {
   const batch = a.num('batch', 32, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   const reduce = a.str('reduce', 'mean');
   if (reduce !== 'mean' && reduce !== 'max') throw new FeatvisError('--reduce must be mean or max');
-  const sheets = parseChannelList(a.str('sheets', '0-8'));
-  const range = a.str('range-sheet');
+  const sheetRanges = parseChannelRanges(a.str('sheets', '0-8'));
+  const rangeFlag = a.str('range-sheet');
+  const range = rangeFlag === undefined ? undefined : parseChannelRanges(rangeFlag);
   const crop = a.bool('crop', false);
   const outFlag = a.str('out');
   const storeFlag = a.str('store');
@@ -81,12 +82,14 @@ export async function runTop9(argv: readonly string[]): Promise<void> {
   try {
     for (const layer of layers) {
       const channels = model.layers.find((l) => l.name === layer)!.shape.at(-1)!;
-      for (const c of sheets.filter((c) => c < channels)) {
+      const sheets = expandChannelRanges(sheetRanges, { channels, layer, clip: true });
+      for (const c of sheets) {
         const f = path.join(out, 'sheets', `${fileSafe(layer)}_${c}.png`);
         await writeChannelSheet(store, layer, c, f, { crop, reduce, runId: res.runId });
       }
       if (range) {
-        const list = parseChannelList(range).filter((c) => c < channels);
+        const list = expandChannelRanges(range, { channels, layer, clip: true });
+        if (list.length === 0) throw new FeatvisError(`--range-sheet ${rangeFlag}: layer '${layer}' has no such channel (it has ${channels})`);
         const f = path.join(out, 'sheets', `${fileSafe(layer)}_range_${list[0]}-${list.at(-1)}.png`);
         await writeRangeSheet(store, layer, list, f, { crop, reduce, runId: res.runId });
         console.log(`wrote ${f}`);
