@@ -4,6 +4,7 @@
  * line {outcome, message, ...}. outcome is 'ok', 'FeatvisError' or 'other'.
  *   pth <file> [options JSON]     readTorchStateDict
  *   tfjs <model.json | folder>    readTfjsArtifacts
+ *   images <folder>               walkImages
  */
 import { FeatvisError } from '../../src/core/errors.js';
 
@@ -19,6 +20,11 @@ async function run(kind: string, args: string[]): Promise<Record<string, unknown
       const a = await readTfjsArtifacts(args[0]!);
       const wd = a.weightData;
       return { weightBytes: wd instanceof ArrayBuffer ? wd.byteLength : null };
+    }
+    case 'images': {
+      const { walkImages } = await import('../../src/data/folder.js');
+      const r = walkImages(args[0]!);
+      return { entries: r.entries.map((e) => e.id), skipped: r.skipped.map((s) => ({ id: s.id, reason: s.reason })) };
     }
     default:
       throw new Error(`unknown kind ${kind}`);
