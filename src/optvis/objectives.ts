@@ -12,6 +12,7 @@
 import { tf, type Tensor, type Tensor1D } from '../backend/tf.js';
 import { channelRangeError, FeatvisError, unknownLayerError } from '../core/errors.js';
 import type { FeatModel } from '../core/types.js';
+import { checkFiniteList, checkIndex, checkIndexList, checkName } from '../core/check.js';
 
 export interface Objective {
   readonly name: string;
@@ -100,6 +101,8 @@ function spatialMean(t: Tensor): Tensor {
 }
 
 export function channel(layer: string, c: number): Objective {
+  checkName('channel()', 'layer', layer);
+  checkIndex('channel()', 'channel', c);
   return new Obj(
     `${layer}:${c}`,
     [layer],
@@ -110,7 +113,8 @@ export function channel(layer: string, c: number): Objective {
 
 /** Batched AM: item i maximises channel cs[i] (the batch size must equal cs.length). */
 export function channels(layer: string, cs: readonly number[]): Objective {
-  const list = [...cs];
+  checkName('channels()', 'layer', layer);
+  const list = checkIndexList('channels()', 'channels', cs);
   return new Obj(
     `${layer}:[${list.join(',')}]`,
     [layer],
@@ -125,6 +129,10 @@ export function channels(layer: string, cs: readonly number[]): Objective {
 }
 
 export function neuron(layer: string, c: number, x?: number, y?: number): Objective {
+  checkName('neuron()', 'layer', layer);
+  checkIndex('neuron()', 'channel', c);
+  if (x !== undefined) checkIndex('neuron()', 'x', x);
+  if (y !== undefined) checkIndex('neuron()', 'y', y);
   return new Obj(
     `${layer}:${c}@${x ?? 'c'},${y ?? 'c'}`,
     [layer],
@@ -143,6 +151,7 @@ export function neuron(layer: string, c: number, x?: number, y?: number): Object
 
 /** DeepDream objective: mean of squared activations of the whole layer. */
 export function layer(name: string): Objective {
+  checkName('layer()', 'name', name);
   return new Obj(
     name,
     [name],
@@ -157,7 +166,9 @@ export function layer(name: string): Objective {
 
 /** Mean over space of the dot product with `vec` (length = channels). */
 export function direction(layerName: string, vec: readonly number[]): Objective {
-  const v = Float32Array.from(vec);
+  checkName('direction()', 'layer', layerName);
+  const v = Float32Array.from(checkFiniteList('direction()', 'vector', vec));
+  if (v.length === 0) throw new FeatvisError('direction(): vector must not be empty');
   return new Obj(
     `${layerName}·dir`,
     [layerName],
@@ -170,6 +181,10 @@ export function direction(layerName: string, vec: readonly number[]): Objective 
 }
 
 export function sum(objs: readonly Objective[]): Objective {
+  if (!Array.isArray(objs)) throw new FeatvisError('sum(): expects an array of objectives');
   if (objs.length === 0) throw new FeatvisError('empty objective sum');
+  objs.forEach((o, i) => {
+    if (typeof o !== 'object' || o === null || typeof (o as Partial<Objective>).score !== 'function') throw new FeatvisError(`sum(): item ${i} is not an objective`);
+  });
   return objs.slice(1).reduce((a, b) => a.plus(b), objs[0]!);
 }
