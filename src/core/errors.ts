@@ -41,6 +41,12 @@ export function closestNames(name: string, candidates: readonly string[], n = 5)
     .map((x) => x.c);
 }
 
+/** `text` (e.g. a parser's message quoting the input) on one line, control characters as spaces, cut to `max` characters. */
+export function oneLine(text: string, max = 300): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
 /** Shows a user-given name in a message: quoted, control characters escaped, long names cut. */
 export function quoteName(name: unknown): string {
   const s = typeof name === 'string' ? name : String(name);

@@ -6,7 +6,7 @@
  * prefixed by its int64 element count). Tensors come back as Float32Array in
  * row-major order, whatever their dtype, strides or storage offset.
  */
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
 import { readRegularFile } from './readFile.js';
 import {
   PyDict,
@@ -90,7 +90,7 @@ function storageFromPid(pid: PyValue, source: string, legacy: boolean): TorchSto
   if (!(pid instanceof PyTuple)) throw new FeatvisError(`${source}: persistent id is not a tuple`);
   const [tag, type, key, location, numel, view] = pid.items;
   if (tag === 'module') throw new FeatvisError(`${source}: the file contains a pickled nn.Module, not a state dict; save model.state_dict() instead`);
-  if (tag !== 'storage') throw new FeatvisError(`${source}: unknown persistent id type ${String(tag)}`);
+  if (tag !== 'storage') throw new FeatvisError(`${source}: unknown persistent id type ${quoteName(String(tag))}`);
   if (pid.items.length !== (legacy ? 6 : 5)) throw new FeatvisError(`${source}: storage persistent id has ${pid.items.length} fields`);
   if (!(type instanceof PyGlobal) || type.module !== 'torch' || !(type.name in TORCH_STORAGE_TYPES)) {
     throw new FeatvisError(`${source}: unsupported storage type ${type instanceof PyGlobal ? type.qualname : String(type)}`);
@@ -104,7 +104,7 @@ function storageFromPid(pid: PyValue, source: string, legacy: boolean): TorchSto
     if (!(view instanceof PyTuple) || view.items.length !== 3) throw new FeatvisError(`${source}: invalid storage view metadata`);
     const [, off, vsize] = view.items;
     if (typeof off !== 'number' || typeof vsize !== 'number' || !Number.isSafeInteger(off) || !Number.isSafeInteger(vsize) || off < 0 || vsize < 0 || off + vsize > numel) {
-      throw new FeatvisError(`${source}: storage view out of range of storage '${key}'`);
+      throw new FeatvisError(`${source}: storage view out of range of storage ${quoteName(key)}`);
     }
     return new TorchStorageRef(dtype, itemSize, key, loc, numel, off);
   }
@@ -136,7 +136,7 @@ function openZip(bytes: Uint8Array, source: string, opts: ParseTorchOptions): Co
   const cache = new Map<string, Uint8Array>();
   const entryName = (ref: TorchStorageRef): string => {
     const name = `${prefix}data/${ref.key}`;
-    if (!zip.has(name)) throw new FeatvisError(`${source}: storage '${ref.key}' is missing (${name}); the file is truncated or corrupt`);
+    if (!zip.has(name)) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} is missing (${name}); the file is truncated or corrupt`);
     return name;
   };
   return {
@@ -148,8 +148,8 @@ function openZip(bytes: Uint8Array, source: string, opts: ParseTorchOptions): Co
       for (const ref of storages) {
         const need = ref.numel * ref.itemSize;
         const e = zip.entry(entryName(ref));
-        if (e.size > need) throw new FeatvisError(`${source}: storage '${ref.key}' is stored as ${e.size} bytes but its metadata declares ${need}; the file is corrupt or hostile`);
-        if (e.size < need) throw new FeatvisError(`${source}: storage '${ref.key}' holds ${e.size} bytes, expected ${need}`);
+        if (e.size > need) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} is stored as ${e.size} bytes but its metadata declares ${need}; the file is corrupt or hostile`);
+        if (e.size < need) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} holds ${e.size} bytes, expected ${need}`);
         zip.checkReadable(entryName(ref), { maxBytes: need });
         if (e.method !== 0) inflate += e.size;
       }
@@ -164,7 +164,7 @@ function openZip(bytes: Uint8Array, source: string, opts: ParseTorchOptions): Co
         data = zip.read(entryName(ref), { maxBytes: need });
         cache.set(ref.key, data);
       }
-      if (data.length < need) throw new FeatvisError(`${source}: storage '${ref.key}' holds ${data.length} bytes, expected ${need}`);
+      if (data.length < need) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} holds ${data.length} bytes, expected ${need}`);
       return data.subarray(0, need);
     },
   };
@@ -195,7 +195,7 @@ function openLegacy(bytes: Uint8Array, source: string): Container {
       const ref = storageFromPid(pid, source, true);
       const root = roots.get(ref.key);
       if (root) {
-        if (root.dtype !== ref.dtype || root.numel !== ref.numel) throw new FeatvisError(`${source}: storage '${ref.key}' declared twice with different types`);
+        if (root.dtype !== ref.dtype || root.numel !== ref.numel) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} declared twice with different types`);
       } else {
         roots.set(ref.key, new TorchStorageRef(ref.dtype, ref.itemSize, ref.key, ref.location, ref.numel));
       }
@@ -213,10 +213,10 @@ function openLegacy(bytes: Uint8Array, source: string): Container {
   let off = keysPickle.end;
   for (const key of keys) {
     const ref = roots.get(key);
-    if (!ref) throw new FeatvisError(`${source}: storage '${key}' is listed but never used`);
+    if (!ref) throw new FeatvisError(`${source}: storage ${quoteName(key)} is listed but never used`);
     if (off + 8 > bytes.length) throw truncated(source, key);
     const n = view.getBigInt64(off, true);
-    if (n !== BigInt(ref.numel)) throw new FeatvisError(`${source}: storage '${key}' has ${n} elements on disk, ${ref.numel} declared`);
+    if (n !== BigInt(ref.numel)) throw new FeatvisError(`${source}: storage ${quoteName(key)} has ${n} elements on disk, ${ref.numel} declared`);
     off += 8;
     const nbytes = ref.numel * ref.itemSize;
     if (off + nbytes > bytes.length) throw truncated(source, key);
@@ -227,14 +227,14 @@ function openLegacy(bytes: Uint8Array, source: string): Container {
     root: obj.value,
     storage: (ref) => {
       const d = data.get(ref.key);
-      if (!d) throw new FeatvisError(`${source}: storage '${ref.key}' has no data in the file`);
+      if (!d) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} has no data in the file`);
       return d;
     },
   };
 }
 
 function truncated(source: string, key: string): FeatvisError {
-  return new FeatvisError(`${source}: the file is truncated (storage '${key}' ends past the end of the file)`);
+  return new FeatvisError(`${source}: the file is truncated (storage ${quoteName(key)} ends past the end of the file)`);
 }
 
 // ---------------------------------------------------------------- tensors
@@ -266,7 +266,7 @@ function checkElementBudget(tensors: ReadonlyArray<[string, TorchTensorRef]>, so
   let total = 0;
   for (const [name, t] of tensors) {
     const n = elementCount(t);
-    if (n > MAX_TENSOR_ELEMENTS) throw new FeatvisError(`${source}: tensor '${name}' has ${n} elements, beyond the limit`);
+    if (n > MAX_TENSOR_ELEMENTS) throw new FeatvisError(`${source}: tensor ${quoteName(name)} has ${n} elements, beyond the limit`);
     total += n;
     if (total > max) throw new FeatvisError(`${source}: the tensors hold more than ${max} elements together (limit; option maxElements)`);
   }
@@ -283,14 +283,14 @@ function materialize(t: TorchTensorRef, bytes: Uint8Array, source: string, name:
   const shape = [...t.shape];
   let numel = 1;
   for (const d of shape) numel *= d;
-  if (numel > MAX_TENSOR_ELEMENTS) throw new FeatvisError(`${source}: tensor '${name}' has ${numel} elements, beyond the limit`);
+  if (numel > MAX_TENSOR_ELEMENTS) throw new FeatvisError(`${source}: tensor ${quoteName(name)} has ${numel} elements, beyond the limit`);
   const base = t.storage.viewOffset + t.offset;
   const available = bytes.length / t.storage.itemSize;
   if (numel > 0) {
     let last = base;
     shape.forEach((d, i) => (last += (d - 1) * t.stride[i]!));
     if (last >= available) {
-      throw new FeatvisError(`${source}: tensor '${name}' (shape [${shape}], stride [${t.stride}], offset ${base}) reads past its storage of ${available} elements`);
+      throw new FeatvisError(`${source}: tensor ${quoteName(name)} (shape [${shape}], stride [${t.stride}], offset ${base}) reads past its storage of ${available} elements`);
     }
   }
   const read = elementReader(t.dtype, bytes);

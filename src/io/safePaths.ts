@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
 
 function inside(root: string, p: string): boolean {
   const rel = path.relative(root, p);
@@ -29,7 +29,7 @@ export interface InsideFolderOptions {
  */
 export function resolveInsideFolder(dir: string, rel: string, opts: InsideFolderOptions): string | null {
   const what = opts.what ?? 'weight path';
-  const escapes = (detail: string) => new FeatvisError(`${opts.where}: ${what} '${rel}' escapes the model folder${detail}`);
+  const escapes = (detail: string) => new FeatvisError(`${opts.where}: ${what} ${quoteName(rel)} escapes the model folder${detail}`);
   if (rel.includes('\0') || path.isAbsolute(rel) || /^[a-zA-Z]:/.test(rel) || rel.startsWith('\\')) throw escapes(' (absolute paths are not allowed)');
   const written = path.resolve(dir, rel);
   if (!inside(path.resolve(dir), written)) throw escapes('');
@@ -45,10 +45,10 @@ export function resolveInsideFolder(dir: string, rel: string, opts: InsideFolder
   } catch (err) {
     const code = (err as NodeJS.ErrnoException | null)?.code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    if (code === 'ELOOP') throw new FeatvisError(`${opts.where}: ${what} '${rel}' is a symbolic link loop`);
-    throw new FeatvisError(`${opts.where}: ${what} '${rel}' cannot be resolved (${code ?? String(err)})`);
+    if (code === 'ELOOP') throw new FeatvisError(`${opts.where}: ${what} ${quoteName(rel)} is a symbolic link loop`);
+    throw new FeatvisError(`${opts.where}: ${what} ${quoteName(rel)} cannot be resolved (${code ?? String(err)})`);
   }
-  if (!inside(realDir, real)) throw escapes(` (it resolves to ${real}, outside ${realDir})`);
+  if (!inside(realDir, real)) throw escapes(` (it resolves to ${quoteName(real)}, outside ${quoteName(realDir)})`);
   return real;
 }
 
@@ -76,7 +76,7 @@ function fullyDecoded(s: string): string | null {
  * keep the model's origin and folder.
  */
 export function relativeUrlInside(modelUrl: string, rel: string, where: string): string {
-  const refuse = (why: string) => new FeatvisError(`${where}: weight path '${rel.slice(0, 200)}' ${why}`);
+  const refuse = (why: string) => new FeatvisError(`${where}: weight path ${quoteName(rel)} ${why}`);
   const base = new URL('.', modelUrl);
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(rel) || rel.startsWith('//')) throw refuse('is an absolute URL; only paths relative to the model.json are allowed');
   if (rel.startsWith('/')) throw refuse('is an absolute path; only paths relative to the model.json are allowed');
@@ -87,7 +87,7 @@ export function relativeUrlInside(modelUrl: string, rel: string, where: string):
   if (decoded.split('/').some((seg) => seg === '..')) throw refuse('escapes the model folder');
   const url = new URL(rel, base);
   if (url.origin !== base.origin || !url.pathname.startsWith(base.pathname) || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    throw refuse(`resolves to ${url.href}, outside ${base.href}`);
+    throw refuse(`resolves to ${quoteName(url.href)}, outside ${quoteName(base.href)}`);
   }
   return url.href;
 }

@@ -5,7 +5,7 @@
  * computed (bounded) before any shard is read.
  */
 import type { WeightsManifestEntry } from '../backend/tf.js';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, oneLine, quoteName } from '../core/errors.js';
 
 export interface TfjsModelJson {
   format?: string;
@@ -38,20 +38,20 @@ function specBytes(raw: unknown, where: string, i: number): { spec: WeightsManif
   const { name, shape, dtype, quantization } = raw;
   if (typeof name !== 'string') throw bad('has no name');
   if (!Array.isArray(shape) || shape.length > MAX_RANK || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
-    throw bad(`('${name.slice(0, 80)}') has an invalid shape (a list of at most ${MAX_RANK} integers ≥ 0 is expected)`);
+    throw bad(`(${quoteName(name)}) has an invalid shape (a list of at most ${MAX_RANK} integers ≥ 0 is expected)`);
   }
-  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw bad(`('${name.slice(0, 80)}') has unsupported dtype ${JSON.stringify(dtype)?.slice(0, 40)}`);
+  if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) throw bad(`(${quoteName(name)}) has unsupported dtype ${JSON.stringify(dtype)?.slice(0, 40)}`);
   let elementBytes = DTYPE_BYTES[dtype]!;
   if (quantization !== undefined) {
     if (!isRecord(quantization) || typeof quantization.dtype !== 'string' || !(quantization.dtype in QUANT_BYTES)) {
-      throw bad(`('${name.slice(0, 80)}') has an unsupported quantization (uint8, uint16 or float16)`);
+      throw bad(`(${quoteName(name)}) has an unsupported quantization (uint8, uint16 or float16)`);
     }
     elementBytes = QUANT_BYTES[quantization.dtype]!;
   }
   let n = 1;
   for (const d of shape as number[]) {
     n *= d;
-    if (n * elementBytes > MAX_WEIGHT_BYTES) throw bad(`('${name.slice(0, 80)}') is larger than ${MAX_WEIGHT_BYTES} bytes`);
+    if (n * elementBytes > MAX_WEIGHT_BYTES) throw bad(`(${quoteName(name)}) is larger than ${MAX_WEIGHT_BYTES} bytes`);
   }
   return { spec: raw as unknown as WeightsManifestEntry, bytes: n * elementBytes };
 }
@@ -62,7 +62,7 @@ export function parseTfjsModelJson(text: string, where: string): TfjsModelJson {
   try {
     j = JSON.parse(text);
   } catch (err) {
-    throw new FeatvisError(`${where} is not valid JSON (${err instanceof Error ? err.message : String(err)}): is it a TF.js model.json?`);
+    throw new FeatvisError(`${where} is not valid JSON (${oneLine(err instanceof Error ? err.message : String(err), 160)}): is it a TF.js model.json?`);
   }
   if (!isRecord(j) || !('modelTopology' in j) || !('weightsManifest' in j)) {
     throw new FeatvisError(`${where} is not a TF.js model.json (it needs "modelTopology" and "weightsManifest").`);

@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelArtifacts } from '../backend/tf.js';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
 import { ensureCached } from '../io/cache.js';
 import { openRegularFile, readTextFile } from '../io/readFile.js';
 import { relativeUrlInside, resolveInsideFolder } from '../io/safePaths.js';
@@ -37,14 +37,14 @@ async function cacheRemoteModel(source: string): Promise<string> {
  * the bytes the manifest needs: every shard is checked (inside the folder,
  * regular file, sizes add up) before any byte is read.
  */
-function readShards(dir: string, j: TfjsModelJson, where: string): ArrayBuffer {
+export function readTfjsShards(dir: string, j: TfjsModelJson, where: string): ArrayBuffer {
   const opened: Array<{ fd: number; take: number; p: string }> = [];
   try {
     let available = 0;
     for (const p of j.paths) {
       const real = resolveInsideFolder(dir, p, { where, what: 'weight path' });
-      if (real === null) throw new FeatvisError(`${where}: weight shard '${p}' is missing (expected at ${path.resolve(dir, p)})`);
-      const { fd, stats } = openRegularFile(real, `weight shard '${p}' of ${where}`);
+      if (real === null) throw new FeatvisError(`${where}: weight shard ${quoteName(p)} is missing (expected at ${quoteName(path.resolve(dir, p))})`);
+      const { fd, stats } = openRegularFile(real, `weight shard ${quoteName(p)} of ${where}`);
       const take = Math.min(stats.size, j.weightBytes - available);
       opened.push({ fd, take, p });
       available += take;
@@ -58,7 +58,7 @@ function readShards(dir: string, j: TfjsModelJson, where: string): ArrayBuffer {
       let got = 0;
       while (got < s.take) {
         const n = fs.readSync(s.fd, out, at + got, s.take - got, got);
-        if (n === 0) throw new FeatvisError(`${where}: weight shard '${s.p}' shrank while it was read`);
+        if (n === 0) throw new FeatvisError(`${where}: weight shard ${quoteName(s.p)} shrank while it was read`);
         got += n;
       }
       at += s.take;
@@ -85,7 +85,7 @@ export async function readTfjsArtifacts(source: string): Promise<ModelArtifacts>
     if (isDir) jsonPath = path.join(source, 'model.json');
   }
   const j = parseTfjsModelJson(readTextFile(jsonPath, { what: 'model file', maxBytes: MAX_MODEL_JSON_BYTES }), jsonPath);
-  const weightData = readShards(path.dirname(jsonPath), j, jsonPath);
+  const weightData = readTfjsShards(path.dirname(jsonPath), j, jsonPath);
   const artifacts: ModelArtifacts = {
     modelTopology: j.modelTopology as ModelArtifacts['modelTopology'],
     weightSpecs: j.specs,
