@@ -68,15 +68,20 @@ function contiguousStride(shape: readonly number[]): number[] {
   return out;
 }
 
-/** data.pkl of a zip-format state dict: OrderedDict(name → _rebuild_tensor_v2(storage, offset, shape, stride, False, OrderedDict())). */
-export function stateDictPickle(tensors: readonly TensorSpec[]): Buffer {
+/**
+ * data.pkl of a zip-format state dict: OrderedDict(name → _rebuild_tensor_v2(storage, offset, shape, stride, False, OrderedDict())).
+ * `legacy`: the legacy format's 6-field persistent ids (…, numel, None).
+ */
+export function stateDictPickle(tensors: readonly TensorSpec[], legacy = false): Buffer {
   const w = new PickleWriter();
   w.global('collections', 'OrderedDict').raw(0x29, 0x52); // OrderedDict()
   for (const t of tensors) {
     w.str(t.name);
     w.global('torch._utils', '_rebuild_tensor_v2');
     w.raw(0x28); // MARK (args)
-    w.raw(0x28).str('storage').global('torch', t.storageType ?? 'FloatStorage').str(t.key).str('cpu').int(t.numel).raw(0x74); // pid tuple
+    w.raw(0x28).str('storage').global('torch', t.storageType ?? 'FloatStorage').str(t.key).str('cpu').int(t.numel);
+    if (legacy) w.raw(0x4e); // view metadata: None
+    w.raw(0x74); // pid tuple
     w.raw(0x51); // BINPERSID
     w.int(t.offset ?? 0);
     w.ints(t.shape);
@@ -86,6 +91,43 @@ export function stateDictPickle(tensors: readonly TensorSpec[]): Buffer {
     w.raw(0x74, 0x52, 0x73); // TUPLE, REDUCE, SETITEM
   }
   return w.bytes();
+}
+
+/**
+ * A legacy-format checkpoint (torch.save with _use_new_zipfile_serialization=False):
+ * magic number, protocol 1001, sys info, the state dict, the storage keys,
+ * then each storage as int64 element count + raw bytes.
+ */
+export function torchLegacy(tensors: readonly TensorSpec[], storages: Readonly<Record<string, Uint8Array>>): Buffer {
+  const magic = Buffer.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
+  const protocol = Buffer.from([0x80, 0x02, 0x4d, 0xe9, 0x03, 0x2e]);
+  const sys = new PickleWriter().raw(0x7d, 0x28).str('protocol_version').int(1001).str('little_endian').raw(0x88).raw(0x75).bytes();
+  const keys = Object.keys(storages);
+  const list = new PickleWriter().raw(0x5d, 0x28);
+  for (const k of keys) list.str(k);
+  const parts: Buffer[] = [magic, protocol, sys, stateDictPickle(tensors, true), list.raw(0x65).bytes()];
+  for (const k of keys) {
+    const data = storages[k]!;
+    const spec = tensors.find((t) => t.key === k);
+    const count = Buffer.alloc(8);
+    count.writeBigInt64LE(BigInt(spec?.numel ?? data.length));
+    parts.push(count, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return Buffer.concat(parts);
+}
+
+/** The tensors of smallTorchZip as a legacy-format file. */
+export function smallTorchLegacy(): Buffer {
+  const a = new Float32Array(12).map((_, i) => i * 0.5 - 2);
+  const b = new Float64Array(3).map((_, i) => i + 1);
+  return torchLegacy(
+    [
+      { name: 'conv.weight', key: '0', numel: 12, shape: [2, 3, 2] },
+      { name: 'conv.bias', key: '1', storageType: 'DoubleStorage', numel: 3, shape: [3] },
+      { name: 'conv.weight_t', key: '0', numel: 12, shape: [3, 2], stride: [1, 3], offset: 6 },
+    ],
+    { 0: new Uint8Array(a.buffer), 1: new Uint8Array(b.buffer) },
+  );
 }
 
 // ---------------------------------------------------------------- zip
