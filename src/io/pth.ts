@@ -19,7 +19,7 @@ import {
   type PyValue,
   type TorchDtype,
 } from './pickle.js';
-import { ZipReader, isZip } from './zip.js';
+import { DEFAULT_MAX_INFLATED_BYTES, ZipReader, isZip } from './zip.js';
 
 export type { TorchDtype } from './pickle.js';
 
@@ -93,7 +93,7 @@ function storageFromPid(pid: PyValue, source: string, legacy: boolean): TorchSto
   if (tag !== 'storage') throw new FeatvisError(`${source}: unknown persistent id type ${quoteName(String(tag))}`);
   if (pid.items.length !== (legacy ? 6 : 5)) throw new FeatvisError(`${source}: storage persistent id has ${pid.items.length} fields`);
   if (!(type instanceof PyGlobal) || type.module !== 'torch' || !(type.name in TORCH_STORAGE_TYPES)) {
-    throw new FeatvisError(`${source}: unsupported storage type ${type instanceof PyGlobal ? type.qualname : String(type)}`);
+    throw new FeatvisError(`${source}: unsupported storage type ${type instanceof PyGlobal ? type.qualname : quoteName(String(type))}`);
   }
   if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw new FeatvisError(`${source}: invalid storage key`);
   if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new FeatvisError(`${source}: invalid storage size ${String(numel)}`);
@@ -114,13 +114,13 @@ function storageFromPid(pid: PyValue, source: string, legacy: boolean): TorchSto
 // ---------------------------------------------------------------- zip format
 
 function openZip(bytes: Uint8Array, source: string, opts: ParseTorchOptions): Container {
-  const zip = new ZipReader(bytes, source, { maxInflatedBytes: opts.maxInflatedBytes ?? 2 ** 30 });
+  const zip = new ZipReader(bytes, source, { maxInflatedBytes: opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES });
   const pkl = zip.names().find((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (!pkl) throw new FeatvisError(`${source}: zip file without <archive>/data.pkl: not a PyTorch checkpoint`);
   const prefix = pkl.slice(0, -'data.pkl'.length);
   if (zip.has(`${prefix}byteorder`)) {
     const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`, { maxBytes: 64 })).trim();
-    if (order !== 'little') throw new FeatvisError(`${source}: ${order}-endian checkpoints are not supported`);
+    if (order !== 'little') throw new FeatvisError(`${source}: byte order ${quoteName(order)} is not supported (only little-endian)`);
   }
   const seen = new Map<string, TorchStorageRef>();
   const { value } = unpickle(zip.read(pkl, { maxBytes: MAX_PICKLE_BYTES }), {
@@ -136,7 +136,7 @@ function openZip(bytes: Uint8Array, source: string, opts: ParseTorchOptions): Co
   const cache = new Map<string, Uint8Array>();
   const entryName = (ref: TorchStorageRef): string => {
     const name = `${prefix}data/${ref.key}`;
-    if (!zip.has(name)) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} is missing (${name}); the file is truncated or corrupt`);
+    if (!zip.has(name)) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} is missing (${quoteName(name)}); the file is truncated or corrupt`);
     return name;
   };
   return {
