@@ -5,13 +5,13 @@ import { writeFileAtomic } from '../data/image.js';
 import { formatQuality } from '../data/quality.js';
 import { exemplarQuality } from '../exemplars/quality.js';
 import { loadModel } from '../models/load.js';
-import { parseChannelList } from '../optvis/objectiveParse.js';
+import { expandChannelRanges, parseChannelRanges } from '../optvis/objectiveParse.js';
 import { PARAM_KINDS, type ParamKind } from '../optvis/param/index.js';
 import { REGULARIZER_SETTINGS, type Regularizers } from '../optvis/regularizers.js';
 import { AM_DEFAULTS, amSettings } from '../optvis/settings.js';
 import { TRANSFORM_PRESETS, transformPreset } from '../optvis/transforms.js';
 import { visualizeChannels } from '../optvis/visualize.js';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, unknownLayerError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
 import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
@@ -56,9 +56,10 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   const paramKind = a.str('param', AM_DEFAULTS.param);
   if (!(PARAM_KINDS as readonly string[]).includes(paramKind)) throw new FeatvisError(`--param must be one of ${PARAM_KINDS.join(', ')}, got '${paramKind}'`);
   const layerFlag = a.str('layer');
+  // Syntax now; the numbers are checked against the layer once the model is loaded, before expansion.
+  const channelRanges = parseChannelRanges(a.str('channels', '0-15'));
   const size = a.num('size', AM_DEFAULTS.size, (n) => Number.isInteger(n) && n >= 16 && n <= 2048, 'an integer in 16–2048');
   const partial = {
-    channels: parseChannelList(a.str('channels', '0-15')),
     steps: a.num('steps', AM_DEFAULTS.steps, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
     size,
     learningRate: a.num('lr', AM_DEFAULTS.learningRate, (n) => n > 0, 'a positive number'),
@@ -76,7 +77,10 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   if (exemplarStore && !fs.existsSync(exemplarStore)) throw new FeatvisError(`--exemplars: ${exemplarStore} does not exist (make one with featvis top9)`);
   const model = await loadModel(modelSrc);
   const layer = layerFlag ?? defaultLayer(model);
-  const settings = amSettings({ layer, ...partial });
+  const info = model.layers.find((l) => l.name === layer);
+  if (!info) throw unknownLayerError(layer, model.layers.map((l) => l.name), model.name);
+  const channels = expandChannelRanges(channelRanges, { channels: info.shape.at(-1) ?? 0, layer });
+  const settings = amSettings({ layer, channels, ...partial });
   const out = outFlag ?? path.join('runs', 'am', fileSafe(model.name), fileSafe(layer));
   console.error(`featvis am: ${model.name} · ${layer} · ${settings.channels.length} channels · ${settings.steps} steps · ${settings.size}px → ${out}`);
   const bar = new Progress({ label: 'am', total: settings.channels.length * settings.steps, unit: 'channel-steps' });

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { composeGrid } from '../data/grid.js';
 import { readImage, writeFileAtomic, type RgbImage } from '../data/image.js';
 import { FeatvisError } from '../core/errors.js';
+import { escapeHtml, jsonForScript } from '../core/html.js';
 import { SweepStore, type CellRow, type ControlRow } from './sweep.js';
 import { bestPerKnob, controlsSummary, summarize, type KnobBest, type StrengthSummary } from './summary.js';
 import type { SweepConfig } from './config.js';
@@ -98,7 +99,7 @@ export function figures(cells: readonly CellRow[], summary: readonly StrengthSum
       figure: {
         data,
         layout: {
-          title: { text: `${knob}: interpretability vs strength<br><sub>${metric}</sub>` },
+          title: { text: `${knob}: interpretability vs strength<br><sub>${escapeHtml(metric)}</sub>` },
           xaxis: { title: { text: `${knob} strength` } },
           yaxis: { title: { text: 'mean distance to top-9 (lower = closer)' } },
           shapes,
@@ -144,10 +145,6 @@ export async function bestGrid(outDir: string, rep: SweepReport, seed?: number):
   return composeGrid(tiles, { cols: channels.length, tile: Math.max(128, Math.min(160, rep.config.size)), captions, title: `best strength per regulariser · ${rep.model} ${rep.config.layer}` });
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
-}
-
 export async function writeSweepReport(outDir: string): Promise<{ html: string; best: string; rep: SweepReport }> {
   const rep = loadSweepReport(outDir);
   writeFileAtomic(path.join(outDir, 'cells.csv'), csv(rep.cells.map((c) => ({ ...c }))));
@@ -157,10 +154,10 @@ export async function writeSweepReport(outDir: string): Promise<{ html: string; 
   const require = createRequire(import.meta.url);
   fs.copyFileSync(require.resolve('plotly.js-dist-min'), path.join(outDir, 'plotly.min.js'));
   const bestRows = rep.best
-    .map((b) => `<tr><td>${escapeHtml(b.knob)}</td><td>${b.strength}</td><td>${b.score.toFixed(4)}</td><td>${b.baseline === null ? '–' : b.baseline.toFixed(4)}</td></tr>`)
+    .map((b) => `<tr><td>${escapeHtml(b.knob)}</td><td>${escapeHtml(b.strength)}</td><td>${b.score.toFixed(4)}</td><td>${b.baseline === null ? '–' : b.baseline.toFixed(4)}</td></tr>`)
     .join('\n');
   const plots = rep.figures
-    .map((f, i) => `<div id="plot${i}" class="plot"></div>\n<script>Plotly.newPlot('plot${i}', ${JSON.stringify(f.figure.data)}, ${JSON.stringify(f.figure.layout)});</script>`)
+    .map((f, i) => `<div id="plot${i}" class="plot"></div>\n<script>Plotly.newPlot('plot${i}', ${jsonForScript(f.figure.data)}, ${jsonForScript(f.figure.layout)});</script>`)
     .join('\n');
   const complete = rep.cells.length;
   const expected = Object.values(rep.config.sweep).reduce((s, v) => s + (v?.length ?? 0), 0) * rep.config.channels.length * rep.config.seeds.length;
@@ -171,9 +168,9 @@ export async function writeSweepReport(outDir: string): Promise<{ html: string; 
 </head><body>
 <h1>Regularisation sweep: ${escapeHtml(rep.model)} · ${escapeHtml(rep.config.layer)}</h1>
 <p class="note"><b>Metric:</b> ${escapeHtml(rep.metric)}</p>
-<p>Channels ${rep.config.channels.join(', ')}; seeds ${rep.config.seeds.join(', ')}; ${rep.config.steps} steps at ${rep.config.size} px, ${rep.config.param} parameterisation;
-exemplars: top-${rep.config.exemplars.k} by spatial-${rep.config.exemplars.reduce} activation over ${escapeHtml(rep.config.exemplars.images)}${rep.config.exemplars.limit ? ` (${rep.config.exemplars.limit} images, evenly sampled)` : ''};
-images compared at ${rep.config.metricSize}×${rep.config.metricSize} (exemplars centre-cropped). ${complete}/${expected} cells finished.</p>
+<p>Channels ${escapeHtml(rep.config.channels.join(', '))}; seeds ${escapeHtml(rep.config.seeds.join(', '))}; ${escapeHtml(rep.config.steps)} steps at ${escapeHtml(rep.config.size)} px, ${escapeHtml(rep.config.param)} parameterisation;
+exemplars: top-${escapeHtml(rep.config.exemplars.k)} by spatial-${escapeHtml(rep.config.exemplars.reduce)} activation over ${escapeHtml(rep.config.exemplars.images)}${rep.config.exemplars.limit ? ` (${escapeHtml(rep.config.exemplars.limit)} images, evenly sampled)` : ''};
+images compared at ${escapeHtml(rep.config.metricSize)}×${escapeHtml(rep.config.metricSize)} (exemplars centre-cropped). ${complete}/${expected} cells finished.</p>
 <p>Score = mean distance between a channel's AM image and its top-9 exemplars (lower = closer to real images).
 Controls, averaged over channels: floor (top-9 vs random images) = ${rep.floor?.toFixed(4) ?? '–'}, ceiling (within the top-9) = ${rep.ceiling?.toFixed(4) ?? '–'}.</p>
 <h2>Best strength per regulariser</h2>

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FeatvisError } from '../core/errors.js';
+import { checkName } from '../core/check.js';
 import { readTfjsArtifacts } from './tfjsFiles.js';
 import { featModelFromTfjsArtifacts } from './tfjsLoad.js';
 import { weightBytes } from './tfjsArtifacts.js';
@@ -71,6 +72,7 @@ registerLoader({
 for (const l of [...zooLoaders(), ...tfliteLoaders(), ...nsfwjsLoaders()]) registerLoader(l);
 
 export async function loadModel(source: string, opts: LoadOptions = {}): Promise<FeatModel> {
+  checkName('loadModel()', 'source', source);
   const loader = loaders.find((l) => l.matches(source));
   if (!loader) {
     if (!/^https?:/.test(source) && !fs.existsSync(source)) throw new FeatvisError(`model not found: '${source}' is neither a file, a folder nor a known model id`);
