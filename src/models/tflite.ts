@@ -68,7 +68,7 @@ const MAX_INPUT_SIDE = 2048;
 
 /** Reads and decodes one .tflite file. */
 export function readTfliteFile(file: string): TfliteSource {
-  const bytes = readRegularFile(file, { what: 'TFLite model', maxBytes: 2 << 30 });
+  const bytes = readRegularFile(file, { what: 'TFLite model', maxBytes: 2 ** 31 });
   const u8 = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { file, model: parseTflite(u8, file) };
 }
