@@ -18,7 +18,8 @@ import { after, before, describe, test } from 'node:test';
 import { tf, type Tensor4D } from '../src/backend/tf.js';
 import { openHdf5 } from '../src/io/hdf5.js';
 import { FeatvisError } from '../src/core/errors.js';
-import { inceptionV3LayerNames, inceptionV3WeightSpec, loadInceptionV3 } from '../src/models/inceptionV3.js';
+import { inceptionV3LayerNames, inceptionV3WeightSpec } from '../src/models/inceptionV3.js';
+import { loadInceptionV3 } from '../src/models/kerasInception.js';
 import { mapKerasWeights, readKerasWeightsFile } from '../src/models/kerasH5.js';
 import { loadModel, registerLoader } from '../src/models/load.js';
 import { imagenetLabels, loadKerasH5Model, loadZooModel, ZOO, zooLoaders } from '../src/models/zoo.js';
@@ -75,7 +76,37 @@ with h5py.File(os.path.join(out, 'legacy.h5'), 'w') as f:
         for name, w in zip(names, ws):
             v = keras.ops.convert_to_numpy(w)
             g.create_dataset(name.decode(), data=v)
+# The same model as a TF.js model.json whose topology is Keras 3's own to_json() (zero-based names,
+# Keras 3 inbound_nodes), float32 weights named <layer>/<weight> as tensorflowjs writes them.
+tdir = os.path.join(out, 'keras3_tfjs')
+os.makedirs(tdir)
+specs, blobs = [], []
+for l in m.layers:
+    for v in l.weights:
+        a = np.ascontiguousarray(keras.ops.convert_to_numpy(v), dtype=np.float32)
+        specs.append({'name': f"{l.name}/{v.path.split('/')[-1]}", 'shape': list(a.shape), 'dtype': 'float32'})
+        blobs.append(a.tobytes())
+with open(os.path.join(tdir, 'group1-shard1of1.bin'), 'wb') as f:
+    f.write(b''.join(blobs))
+with open(os.path.join(tdir, 'model.json'), 'w') as f:
+    json.dump({'format': 'layers-model', 'modelTopology': {'keras_version': keras.__version__, 'backend': 'tensorflow', 'model_config': json.loads(m.to_json())},
+               'weightsManifest': [{'paths': ['group1-shard1of1.bin'], 'weights': specs}]}, f)
 t_save = time.time() - t1
+
+# A fine-tuned full model saved the legacy way (model.save .h5, with its topology): InceptionV3 up to
+# mixed10, its own head, the first layers frozen.
+fy = keras.layers.GlobalAveragePooling2D(name='gap')(m.get_layer('mixed10').output)
+fy = keras.layers.Dense(16, activation='relu', name='fc1')(fy)
+fy = keras.layers.Dropout(0.5, name='drop')(fy)
+fy = keras.layers.Dense(3, activation='softmax', name='fc2')(fy)
+ft = keras.Model(m.inputs, fy, name='finetuned')
+for l in ft.layers[:40]:
+    l.trainable = False
+for n, s in (('fc1', 2.0), ('fc2', 1.0)):
+    k, b = ft.get_layer(n).get_weights()
+    ft.get_layer(n).set_weights([f32(rng.normal(0.0, s / np.sqrt(k.shape[0]), k.shape)), f32(rng.normal(0.0, 0.1, b.shape))])
+ft.save(os.path.join(out, 'finetuned.h5'))
+ft_frozen = [l.name for l in ft.layers if l.weights and not l.trainable]
 
 # A small full model saved the legacy way (model.save .h5 -> 'model_weights' group).
 ti = keras.Input((8, 8, 3))
@@ -98,12 +129,18 @@ k, b = m.get_layer('predictions').get_weights()
 names.append('logits')
 outs.append((outs[names.index('avg_pool')].astype(np.float64) @ k.astype(np.float64) + b).astype(np.float32))
 meta = {'input': [N, H, W, 3], 'outputs': {}, 'layers': [l.name for l in m.layers],
+        'legacy_layers': [legacy_name(l.name) for l in m.layers],
         'tiny': {'c1_kernel': tiny.get_layer('c1').get_weights()[0].ravel()[:5].tolist(),
                  'bn_moving_variance': tiny.get_layer('bn').get_weights()[3].tolist()}}
 for n, o in zip(names, outs):
     o = np.ascontiguousarray(o, dtype=np.float32)
     o.tofile(os.path.join(out, n + '.bin'))
     meta['outputs'][n] = {'shape': list(o.shape)}
+ft_names = ['mixed5', 'fc1', 'fc2']
+ft_outs = keras.Model(ft.inputs, [ft.get_layer(n).output for n in ft_names])(x * 2.0 - 1.0, training=False)
+for n, o in zip(ft_names, ft_outs):
+    np.ascontiguousarray(o, dtype=np.float32).tofile(os.path.join(out, 'ft_' + n + '.bin'))
+meta['finetuned'] = {'layers': [l.name for l in ft.layers], 'frozen': ft_frozen, 'shapes': {n: list(o.shape) for n, o in zip(ft_names, ft_outs)}}
 meta['seconds'] = {'import': t_import, 'build': t_build, 'save': t_save, 'total': time.time() - t0}
 print(json.dumps(meta))
 `;
@@ -112,11 +149,14 @@ interface FixtureMeta {
   input: [number, number, number, number];
   outputs: Record<string, { shape: number[] }>;
   layers: string[];
+  /** The same layers under Keras 2.0's one-based names (the legacy fixture's). */
+  legacy_layers: string[];
   tiny: { c1_kernel: number[]; bn_moving_variance: number[] };
+  finetuned: { layers: string[]; frozen: string[]; shapes: Record<string, number[]> };
   seconds: Record<string, number>;
 }
 
-const REL_TOL = 1e-3;
+const REL_TOL = 1e-5; // measured: 0 (bit-identical) up to mixed10, ~2e-6 after the dense layer
 
 // What src/models/load.ts does once it imports zoo.ts (registering twice is harmless).
 for (const l of zooLoaders()) registerLoader(l);
@@ -230,24 +270,29 @@ describe('InceptionV3 vs Keras on generated weights', { skip: skipWithoutPython(
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function parity(file: string, expectMatch: 'name' | 'renumbered'): void {
+  function parity(file: string, expectMatch: 'name' | 'renumbered', naming: 'keras' | 'keras2'): void {
     const wf = readKerasWeightsFile(path.join(dir, file));
     const t0 = Date.now();
     const model = loadInceptionV3(wf);
     const loadMs = Date.now() - t0;
     try {
-      // Every Keras layer is addressable under its Keras name (layer order aside).
-      assert.deepEqual(model.layers.map((l) => l.name).sort(), meta.layers.filter((n) => n !== 'input_layer').sort());
+      // Every Keras layer is addressable under the name the file gives it (layer order aside).
+      const fileNames = naming === 'keras' ? meta.layers : meta.legacy_layers;
+      assert.deepEqual(model.layers.map((l) => l.name).sort(), fileNames.filter((n) => n !== 'input_layer' && n !== 'input_1').sort());
+      assert.equal(model.suggestedLayer, 'mixed5');
       assert.equal(mapKerasWeights(wf, inceptionV3WeightSpec()).matchedBy, expectMatch);
-      const names = Object.keys(meta.outputs);
+      const refNames = Object.keys(meta.outputs);
+      const fileName = (n: string): string => (naming === 'keras' ? n : n === 'logits' ? n : meta.legacy_layers[meta.layers.indexOf(n)]!);
+      const names = refNames.map(fileName);
       const before = tf.memory().numTensors;
       const diffs = tf.tidy(() => {
         const x = tf.tensor4d(read('input'), meta.input) as Tensor4D;
         const out = model.activations(x, names);
-        return names.map((n) => {
-          const ref = read(n);
+        return refNames.map((r, i) => {
+          const n = names[i]!;
+          const ref = read(r);
           const got = out[n]!;
-          assert.deepEqual(got.shape, meta.outputs[n]!.shape, n);
+          assert.deepEqual(got.shape, meta.outputs[r]!.shape, n);
           const data = got.dataSync();
           let maxAbs = 0;
           let maxRef = 0;
@@ -294,9 +339,9 @@ describe('InceptionV3 vs Keras on generated weights', { skip: skipWithoutPython(
     assert.match(e.message, /mismatched weights \(1\): conv2d_7\/kernel: file \[5,5,48,64\] \(conv2d_8\/conv2d_8\/kernel:0\), expected \[5,5,48,65\]$/);
   });
 
-  test('parity: legacy layout (official file structure, one-based names) within 1e-3', () => parity('legacy.h5', 'renumbered'));
+  test('parity: legacy layout (official file structure, one-based names, reported as such) within 1e-5', () => parity('legacy.h5', 'renumbered', 'keras2'));
 
-  test('parity: Keras 3 save_weights (.weights.h5) within 1e-3', () => parity('keras3.weights.h5', 'name'));
+  test('parity: Keras 3 save_weights (.weights.h5) within 1e-5', () => parity('keras3.weights.h5', 'name', 'keras'));
 
   test('loader: layers, unknown layer, truncation, other input sizes, gradients', async () => {
     const model = await loadKerasH5Model(path.join(dir, 'legacy.h5'));
@@ -307,12 +352,13 @@ describe('InceptionV3 vs Keras on generated weights', { skip: skipWithoutPython(
       for (let i = 0; i <= 10; i++) assert.ok(byName.has(`mixed${i}`), `mixed${i}`);
       assert.deepEqual(byName.get('mixed6')!.shape, [17, 17, 768]);
       assert.deepEqual(byName.get('mixed10')!.shape, [8, 8, 2048]);
-      assert.deepEqual(byName.get('conv2d')!.shape, [149, 149, 32]);
+      assert.deepEqual(byName.get('conv2d_1')!.shape, [149, 149, 32]); // the legacy file's one-based names
+      assert.ok(!byName.has('conv2d') && byName.has('conv2d_94') && byName.has('concatenate_2'));
       assert.deepEqual(byName.get('predictions')!.shape, [1000]);
       assert.ok(!byName.has('logits'), 'logits stay hidden from the layer list');
       const err = await rejectsFeatvis(() => tf.tidy(() => model.activations(tf.zeros([1, 75, 75, 3]) as Tensor4D, ['mixed66'])), /unknown layer 'mixed66'/);
       assert.match(err.message, /mixed6\b/);
-      await rejectsFeatvis(() => tf.tidy(() => model.activations(tf.zeros([1, 74, 120, 3]) as Tensor4D, ['conv2d'])), /at least 75×75 pixels, got 74×120/);
+      await rejectsFeatvis(() => tf.tidy(() => model.activations(tf.zeros([1, 74, 120, 3]) as Tensor4D, ['conv2d_1'])), /at least 75×75 pixels, got 74×120/);
 
       // Runs only as far as the deepest requested layer: 26 convolutions precede mixed2.
       const prof = await tf.profile(() => {
@@ -330,6 +376,74 @@ describe('InceptionV3 vs Keras on generated weights', { skip: skipWithoutPython(
         return [tf.sum(tf.abs(grad)).dataSync()[0]!, tf.all(tf.isFinite(grad)).dataSync()[0]!];
       });
       assert.ok(g[0]! > 0 && g[1] === 1, `gradient sum ${g[0]}, finite ${g[1]}`);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test("TF.js model.json with Keras 3's topology (zero-based names) → featvis's builder, Keras's names, parity", async () => {
+    const model = await loadModel(path.join(dir, 'keras3_tfjs'));
+    try {
+      assert.equal(model.constructor.name, 'GraphFeatModel', `notes: ${model.notes?.join('; ')}`);
+      assert.deepEqual(model.layers.map((l) => l.name).sort(), meta.layers.filter((n) => n !== 'input_layer').sort());
+      assert.deepEqual(model.preprocess, { size: [139, 139], range: [-1, 1], channelOrder: 'RGB' });
+      assert.equal(model.suggestedLayer, 'mixed5');
+      const names = ['mixed6', 'predictions'];
+      const rels: number[] = [];
+      tf.tidy(() => {
+        const out = model.activations(tf.tensor4d(read('input'), meta.input) as Tensor4D, names);
+        for (const n of names) {
+          const ref = read(n);
+          const got = out[n]!.dataSync();
+          let d = 0;
+          let m = 0;
+          for (let i = 0; i < ref.length; i++) {
+            d = Math.max(d, Math.abs(got[i]! - ref[i]!));
+            m = Math.max(m, Math.abs(ref[i]!));
+          }
+          rels.push(d / m);
+        }
+      });
+      console.log(`# keras3_tfjs/model.json (Keras 3 topology): ${names.map((n, i) => `${n} rel ${rels[i]!.toExponential(2)}`).join('; ')}`);
+      for (const r of rels) assert.ok(r <= REL_TOL, `relative error ${r}`);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('full-model .h5 of a fine-tuned InceptionV3: its own head from the topology, trainable flags, parity', async () => {
+    const model = await loadModel(path.join(dir, 'finetuned.h5'));
+    try {
+      assert.equal(model.constructor.name, 'GraphFeatModel');
+      const ft = meta.finetuned;
+      // Every layer but the input and the dropout (hidden, as in the TF.js listing) under the file's names.
+      assert.deepEqual(model.layers.map((l) => l.name).sort(), ft.layers.filter((n) => n !== 'input_layer' && n !== 'drop').sort());
+      assert.deepEqual(model.preprocess.size, [139, 139]); // from the model's InputLayer
+      const byName = new Map(model.layers.map((l) => [l.name, l]));
+      assert.deepEqual(byName.get('fc2')!.shape, [3]);
+      assert.deepEqual(model.layers.filter((l) => l.trainable === false).map((l) => l.name).sort(), [...ft.frozen].sort());
+      assert.equal(byName.get('fc1')!.trainable, true);
+      const before = tf.memory().numTensors;
+      const rels: Array<[string, number]> = [];
+      tf.tidy(() => {
+        const out = model.activations(tf.tensor4d(read('input'), meta.input) as Tensor4D, ['mixed5', 'fc1', 'fc2', 'drop']);
+        assert.deepEqual(Array.from(out.drop!.dataSync()), Array.from(out.fc1!.dataSync()), 'dropout is the identity at inference');
+        for (const n of ['mixed5', 'fc1', 'fc2']) {
+          assert.deepEqual(out[n]!.shape, ft.shapes[n]);
+          const ref = read(`ft_${n}`);
+          const got = out[n]!.dataSync();
+          let d = 0;
+          let m = 0;
+          for (let i = 0; i < ref.length; i++) {
+            d = Math.max(d, Math.abs(got[i]! - ref[i]!));
+            m = Math.max(m, Math.abs(ref[i]!));
+          }
+          rels.push([n, d / m]);
+        }
+      });
+      assert.equal(tf.memory().numTensors, before, 'tensor leak');
+      console.log(`# finetuned.h5 (model.save, custom head): ${rels.map(([n, r]) => `${n} rel ${r.toExponential(2)}`).join('; ')}`);
+      for (const [n, r] of rels) assert.ok(r <= 1e-5, `${n}: relative error ${r}`);
     } finally {
       model.dispose();
     }

@@ -1,13 +1,17 @@
 /** `featvis am`: activation maximisation for channels of a layer → PNGs, grid.png, run.json. */
+import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../data/image.js';
+import { formatQuality } from '../data/quality.js';
+import { exemplarQuality } from '../exemplars/quality.js';
 import { loadModel } from '../models/load.js';
-import { parseChannelList } from '../optvis/objectiveParse.js';
+import { expandChannelRanges, parseChannelRanges } from '../optvis/objectiveParse.js';
 import { PARAM_KINDS, type ParamKind } from '../optvis/param/index.js';
 import { REGULARIZER_SETTINGS, type Regularizers } from '../optvis/regularizers.js';
 import { AM_DEFAULTS, amSettings } from '../optvis/settings.js';
 import { TRANSFORM_PRESETS, transformPreset } from '../optvis/transforms.js';
 import { visualizeChannels } from '../optvis/visualize.js';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, unknownLayerError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
 import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
@@ -30,6 +34,8 @@ export const AM_HELP = `featvis am — activation maximisation for channels of o
   --seed <n>              (default ${AM_DEFAULTS.seed})
   --snapshots <steps>     e.g. 32,64 (also saves images at those steps)
   --out <dir>             output folder (default runs/am/<model>/<layer>); rerun to resume
+  --exemplars <store>     an exemplar store (featvis top9) of this layer: its top-9 photos'
+                          quality numbers are printed beside the AM images' and kept in run.json
 
 Regularisers (strength, default 0 = off; "(pixel)" = needs --param pixel):
 ${regularizerHelp}
@@ -50,9 +56,10 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   const paramKind = a.str('param', AM_DEFAULTS.param);
   if (!(PARAM_KINDS as readonly string[]).includes(paramKind)) throw new FeatvisError(`--param must be one of ${PARAM_KINDS.join(', ')}, got '${paramKind}'`);
   const layerFlag = a.str('layer');
+  // Syntax now; the numbers are checked against the layer once the model is loaded, before expansion.
+  const channelRanges = parseChannelRanges(a.str('channels', '0-15'));
   const size = a.num('size', AM_DEFAULTS.size, (n) => Number.isInteger(n) && n >= 16 && n <= 2048, 'an integer in 16–2048');
   const partial = {
-    channels: parseChannelList(a.str('channels', '0-15')),
     steps: a.num('steps', AM_DEFAULTS.steps, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
     size,
     learningRate: a.num('lr', AM_DEFAULTS.learningRate, (n) => n > 0, 'a positive number'),
@@ -65,10 +72,15 @@ export async function runAm(argv: readonly string[]): Promise<void> {
     snapshots: (a.str('snapshots') ?? '').split(',').filter(Boolean).map(Number),
   };
   const outFlag = a.str('out');
+  const exemplarStore = a.str('exemplars');
   a.finish();
+  if (exemplarStore && !fs.existsSync(exemplarStore)) throw new FeatvisError(`--exemplars: ${exemplarStore} does not exist (make one with featvis top9)`);
   const model = await loadModel(modelSrc);
   const layer = layerFlag ?? defaultLayer(model);
-  const settings = amSettings({ layer, ...partial });
+  const info = model.layers.find((l) => l.name === layer);
+  if (!info) throw unknownLayerError(layer, model.layers.map((l) => l.name), model.name);
+  const channels = expandChannelRanges(channelRanges, { channels: info.shape.at(-1) ?? 0, layer });
+  const settings = amSettings({ layer, channels, ...partial });
   const out = outFlag ?? path.join('runs', 'am', fileSafe(model.name), fileSafe(layer));
   console.error(`featvis am: ${model.name} · ${layer} · ${settings.channels.length} channels · ${settings.steps} steps · ${settings.size}px → ${out}`);
   const bar = new Progress({ label: 'am', total: settings.channels.length * settings.steps, unit: 'channel-steps' });
@@ -84,6 +96,14 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   bar.finish(`${res.results.length} channels`);
   console.log(`channel  activation`);
   for (const r of res.results) console.log(`${String(r.channel).padStart(7)}  ${r.activation.toFixed(4)}`);
+  console.log(`image quality (median over channels): ${formatQuality(res.quality)}`);
+  if (exemplarStore) {
+    const ex = await exemplarQuality(exemplarStore, layer, settings.channels, settings.size);
+    console.log(`top-9 exemplars (${ex.images} photos):           ${formatQuality(ex)}`);
+    console.log(`high-frequency share: ${(res.quality.hfShare / ex.hfShare).toFixed(2)}× the photos'`);
+    const runJson = JSON.parse(fs.readFileSync(res.runFile!, 'utf8')) as Record<string, unknown>;
+    writeFileAtomic(res.runFile!, JSON.stringify({ ...runJson, exemplarQuality: { store: path.resolve(exemplarStore), ...ex } }, null, 2));
+  }
   console.log(`wrote ${res.results.length} PNGs, ${res.gridFile} and ${res.runFile} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   model.dispose();
 }

@@ -11,6 +11,7 @@ import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
 import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
 import { fileSafe } from '../core/names.js';
+import { regularFileSize } from '../io/readFile.js';
 
 export const DREAM_HELP = `featvis dream <photo> — DeepDream on a photo
 
@@ -45,10 +46,15 @@ export async function runDream(argv: readonly string[]): Promise<void> {
   };
   const out = a.str('out', path.join('runs', 'dream', path.parse(photoPath).name));
   a.finish();
+  // Missing files, folders, FIFOs and devices are refused before the model is loaded.
+  if (regularFileSize(photoPath, 'photo') === 0) throw new FeatvisError(`photo is an empty file: ${photoPath}`);
   const model = await loadModel(modelSrc);
   const layers = layersFlag ? layersFlag.split(',').map((s) => s.trim()).filter(Boolean) : [defaultLayer(model)];
   const { readImage } = await import('../data/image.js');
-  const meta = await readImage(photoPath);
+  const meta = await readImage(photoPath).catch((err: unknown) => {
+    if (err instanceof FeatvisError) throw err;
+    throw new FeatvisError(`cannot read photo ${photoPath}: ${err instanceof Error ? err.message : String(err)}`);
+  });
   const scale = size / Math.max(meta.width, meta.height);
   const dims: [number, number] = [Math.max(32, Math.round(meta.height * scale)), Math.max(32, Math.round(meta.width * scale))];
   const photo = await readImageBatch([photoPath], dims, 'fill');

@@ -2,26 +2,56 @@
 import { loadModel } from '../models/load.js';
 import { Args, parseArgs } from './args.js';
 import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
+import { FeatvisError } from '../core/errors.js';
+import type { FeatModel, LayerInfo } from '../core/types.js';
+
+const FROZEN_LEGEND = 'weights: frozen = trainable: false in the model file (kept from before its last training), tuned = trainable, blank = no weights';
+
+function weightsMark(l: LayerInfo): string {
+  return l.trainable === undefined ? '' : l.trainable ? 'tuned' : 'frozen';
+}
+
+/** The text `featvis layers` prints (without the trailing newline). */
+export function formatLayers(model: FeatModel, filter?: string): string {
+  const layers = model.layers.filter((l) => !filter || l.name.includes(filter));
+  const lines = [`${model.name}: ${model.layers.length} layers, input ${model.preprocess.size.join('×')} ${model.preprocess.channelOrder} in [${model.preprocess.range.join(', ')}]`];
+  for (const n of model.notes ?? []) lines.push(`note: ${n}`);
+  // The trainable flags matter only where the file froze some layers (a fine-tuned model).
+  const flags = model.layers.some((l) => l.trainable === false);
+  const w = Math.max(...layers.map((l) => l.name.length), 5);
+  for (const l of layers) {
+    const row = `${l.name.padEnd(w)}  ${l.kind.padEnd(22)} ${l.shape.join('×')}`;
+    lines.push(flags ? `${row.padEnd(w + 2 + 23 + 14)} ${weightsMark(l)}`.trimEnd() : row);
+  }
+  if (flags) lines.push(FROZEN_LEGEND);
+  lines.push(`suggested layer: ${defaultLayer(model)}`);
+  return lines.join('\n');
+}
 
 export async function runLayers(argv: readonly string[]): Promise<void> {
   const a = new Args(parseArgs(argv, ['json', 'help']));
   if (a.bool('help', false)) {
-    console.log(`featvis layers [--model <id|path|url>] [--filter <substring>] [--json]\n  default model: ${DEFAULT_MODEL}`);
+    console.log(
+      `featvis layers [--model <id|path|url>] [--filter <substring>] [--runtime featvis|tfjs] [--json]\n  default model: ${DEFAULT_MODEL}\n` +
+        `  --runtime tfjs runs an architecture featvis knows (Keras InceptionV3 in a model.json) as a plain TF.js LayersModel`,
+    );
     return;
   }
   const src = a.str('model', DEFAULT_MODEL);
   const filter = a.str('filter');
+  const runtime = a.str('runtime');
   const json = a.bool('json', false);
   a.finish();
-  const model = await loadModel(src);
-  const layers = model.layers.filter((l) => !filter || l.name.includes(filter));
-  if (json) {
-    console.log(JSON.stringify({ model: model.name, preprocess: model.preprocess, layers }, null, 2));
-  } else {
-    console.log(`${model.name}: ${model.layers.length} layers, input ${model.preprocess.size.join('×')} ${model.preprocess.channelOrder} in [${model.preprocess.range.join(', ')}]`);
-    const w = Math.max(...layers.map((l) => l.name.length), 5);
-    for (const l of layers) console.log(`${l.name.padEnd(w)}  ${l.kind.padEnd(22)} ${l.shape.join('×')}`);
-    console.log(`suggested layer: ${defaultLayer(model)}`);
+  if (runtime !== undefined && runtime !== 'featvis' && runtime !== 'tfjs') throw new FeatvisError(`option --runtime: '${runtime}' is not featvis or tfjs`);
+  const model = await loadModel(src, runtime ? { runtime } : {});
+  try {
+    if (json) {
+      const layers = model.layers.filter((l) => !filter || l.name.includes(filter));
+      console.log(JSON.stringify({ model: model.name, preprocess: model.preprocess, notes: model.notes ?? [], suggestedLayer: defaultLayer(model), layers }, null, 2));
+    } else {
+      console.log(formatLayers(model, filter));
+    }
+  } finally {
+    model.dispose();
   }
-  model.dispose();
 }

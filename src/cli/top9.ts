@@ -4,12 +4,23 @@ import { mineExemplars } from '../exemplars/mine.js';
 import { writeChannelSheet, writeRangeSheet } from '../exemplars/sheet.js';
 import { ExemplarStore } from '../exemplars/store.js';
 import { loadModel } from '../models/load.js';
-import { parseChannelList } from '../optvis/objectiveParse.js';
+import { expandChannelRanges, parseChannelRanges } from '../optvis/objectiveParse.js';
 import { FeatvisError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
 import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
 import { fileSafe } from '../core/names.js';
+import { walkImages, type SkippedEntry } from '../data/folder.js';
+import { writeFileAtomic } from '../data/image.js';
+
+/** Prints the folder entries the walk skipped (the first 20) and writes them all to `file`. */
+function reportFolderSkips(skipped: readonly SkippedEntry[], file: string): void {
+  if (skipped.length === 0) return;
+  console.log(`skipped ${skipped.length} folder entries:`);
+  for (const s of skipped.slice(0, 20)) console.log(`  ${s.path}: ${s.reason}`);
+  writeFileAtomic(file, skipped.map((s) => `${s.path}\t${s.reason}\n`).join(''));
+  console.log(skipped.length > 20 ? `  … ${skipped.length - 20} more; all listed in ${file}` : `  (listed in ${file})`);
+}
 
 export const TOP9_HELP = `featvis top9 --images <folder> — top-k dataset exemplars per channel
 
@@ -41,8 +52,9 @@ export async function runTop9(argv: readonly string[]): Promise<void> {
   const batch = a.num('batch', 32, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
   const reduce = a.str('reduce', 'mean');
   if (reduce !== 'mean' && reduce !== 'max') throw new FeatvisError('--reduce must be mean or max');
-  const sheets = parseChannelList(a.str('sheets', '0-8'));
-  const range = a.str('range-sheet');
+  const sheetRanges = parseChannelRanges(a.str('sheets', '0-8'));
+  const rangeFlag = a.str('range-sheet');
+  const range = rangeFlag === undefined ? undefined : parseChannelRanges(rangeFlag);
   const crop = a.bool('crop', false);
   const outFlag = a.str('out');
   const storeFlag = a.str('store');
@@ -52,15 +64,17 @@ export async function runTop9(argv: readonly string[]): Promise<void> {
   const out = outFlag ?? path.join('runs', 'top9', fileSafe(model.name));
   const storeFile = storeFlag ?? path.join(out, 'exemplars.sqlite');
   const size: [number, number] = sizeFlag ? [sizeFlag, sizeFlag] : model.preprocess.size;
-  const folders = images.split(',').map((s) => s.trim());
-  const { listImages } = await import('../data/folder.js');
-  const files = folders.flatMap((f) => listImages(f).map((e) => e.path));
-  if (files.length === 0) throw new FeatvisError(`no images found in ${images}`);
+  const folders = images.split(',').map((s) => s.trim()).filter(Boolean);
+  if (folders.length === 0) throw new FeatvisError('featvis top9: --images names no folder');
+  // Each folder is walked once: by the miner for one folder, here for several (then mined as a file list).
+  const walks = folders.length === 1 ? [] : folders.map((f) => walkImages(f));
+  const files = walks.flatMap((w) => w.entries.map((e) => e.path));
+  if (walks.length > 0 && files.length === 0) throw new FeatvisError(`no images found in ${images}`);
   let bar: Progress | null = null;
   const res = await mineExemplars({
     model,
     layers,
-    images: folders.length === 1 ? folders[0]! : files,
+    images: walks.length === 0 ? folders[0]! : files,
     k,
     batchSize: batch,
     store: storeFile,
@@ -77,16 +91,19 @@ export async function runTop9(argv: readonly string[]): Promise<void> {
     console.log(`skipped ${res.skipped.length} unreadable files:`);
     for (const s of res.skipped.slice(0, 20)) console.log(`  ${s.path}: ${s.reason}`);
   }
+  reportFolderSkips([...res.folderSkipped, ...walks.flatMap((w) => w.skipped)], path.join(out, 'skipped-entries.txt'));
   const store = new ExemplarStore(storeFile, { readonly: true });
   try {
     for (const layer of layers) {
       const channels = model.layers.find((l) => l.name === layer)!.shape.at(-1)!;
-      for (const c of sheets.filter((c) => c < channels)) {
+      const sheets = expandChannelRanges(sheetRanges, { channels, layer, clip: true });
+      for (const c of sheets) {
         const f = path.join(out, 'sheets', `${fileSafe(layer)}_${c}.png`);
         await writeChannelSheet(store, layer, c, f, { crop, reduce, runId: res.runId });
       }
       if (range) {
-        const list = parseChannelList(range).filter((c) => c < channels);
+        const list = expandChannelRanges(range, { channels, layer, clip: true });
+        if (list.length === 0) throw new FeatvisError(`--range-sheet ${rangeFlag}: layer '${layer}' has no such channel (it has ${channels})`);
         const f = path.join(out, 'sheets', `${fileSafe(layer)}_range_${list[0]}-${list.at(-1)}.png`);
         await writeRangeSheet(store, layer, list, f, { crop, reduce, runId: res.runId });
         console.log(`wrote ${f}`);

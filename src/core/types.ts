@@ -15,6 +15,12 @@ export interface LayerInfo {
   shape: number[];
   /** Operation kind (conv2d, add, concat, dense…), informative. */
   kind: string;
+  /**
+   * The `trainable` flag the model file gives this layer's weights, when it
+   * gives one (layers with weights only). `false`: frozen during the file's
+   * last training (e.g. kept from a pretrained network while the rest was fine-tuned).
+   */
+  trainable?: boolean;
 }
 
 export interface Preprocess {
@@ -41,6 +47,8 @@ export interface FeatModel {
   readonly labels?: readonly string[];
   /** A layer worth visualising first (used when the user names none). */
   readonly suggestedLayer?: string;
+  /** What users should know about this model's source (e.g. preprocessing that is a guess), one line each. */
+  readonly notes?: readonly string[];
   /**
    * Runs the network on `images` (NHWC, RGB, [0, 1]) only as far as the deepest
    * requested layer and returns those layers' outputs. Differentiable.

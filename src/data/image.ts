@@ -7,6 +7,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { tf, type Tensor3D, type Tensor4D } from '../backend/tf.js';
 import { decodeBmp, isBmp } from './bmp.js';
+import { readRegularFile } from '../io/readFile.js';
+
+/** Largest image file read (decoded size limits are sharp's). */
+export const MAX_IMAGE_FILE_BYTES = 1024 * 2 ** 20;
 
 export interface RgbImage {
   width: number;
@@ -19,7 +23,7 @@ export type ResizeFit = 'cover' | 'fill' | 'contain';
 
 /** Decodes an image file (jpg, png, bmp, webp, gif, tiff) to RGB [0,1], optionally resized. */
 export async function readImage(file: string, size?: [number, number], fit: ResizeFit = 'cover'): Promise<RgbImage> {
-  const bytes = fs.readFileSync(file);
+  const bytes = readRegularFile(file, { what: 'image', maxBytes: MAX_IMAGE_FILE_BYTES });
   if (bytes.length === 0) throw new Error(`${file}: empty file`);
   let img = isBmp(bytes)
     ? (() => {

@@ -11,7 +11,7 @@
  * any moment loses at most the batch in flight, and mining again resumes.
  */
 import { tf, type Tensor4D } from '../backend/tf.js';
-import { resolveImageSource, type ImageSource } from '../data/folder.js';
+import { resolveImageSource, type ImageSource, type SkippedEntry } from '../data/folder.js';
 import type { ResizeFit } from '../data/image.js';
 import { BatchStream, type SkippedImage } from '../data/stream.js';
 import { FeatvisError, unknownLayerError } from '../core/errors.js';
@@ -70,6 +70,8 @@ export interface MineResult {
   mined: number;
   /** Every image of the run skipped so far, with reasons. */
   skipped: SkippedImage[];
+  /** Folder entries the dataset walk did not use (FIFOs, broken links, cycles, depth limit…), with reasons. */
+  folderSkipped: SkippedEntry[];
   /** All images handled; false if stopped by `signal`. */
   complete: boolean;
   seconds: number;
@@ -212,7 +214,11 @@ export async function mineExemplars(opts: MineOptions): Promise<MineResult> {
   for (const l of layers) if (!known.includes(l)) throw unknownLayerError(l, known, model.name);
 
   const dataset = resolveImageSource(opts.images);
-  if (dataset.entries.length === 0) throw new FeatvisError(`no images (jpg, jpeg, png, bmp, webp) found in ${dataset.root}`);
+  if (dataset.entries.length === 0) {
+    const first = dataset.skipped[0];
+    const why = first ? ` (${dataset.skipped.length} entries skipped, e.g. ${first.id}: ${first.reason})` : '';
+    throw new FeatvisError(`no images (jpg, jpeg, png, bmp, webp) found in ${dataset.root}${why}`);
+  }
   const shapes = probeShapes(model, layers, size);
 
   const ownStore = typeof opts.store === 'string';
@@ -298,6 +304,7 @@ export async function mineExemplars(opts: MineOptions): Promise<MineResult> {
       alreadyDone,
       mined,
       skipped: store.skippedImages(run.id),
+      folderSkipped: dataset.skipped,
       complete,
       seconds,
       imagesPerSecond: seconds > 0 ? doneThisCall / seconds : 0,

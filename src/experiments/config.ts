@@ -2,8 +2,8 @@
  * Sweep configuration: regularisers × strengths × channels × seeds, one job.
  * Read from JSON (untrusted: validated field by field).
  */
-import fs from 'node:fs';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, oneLine } from '../core/errors.js';
+import { readTextFile } from '../io/readFile.js';
 import type { AmImageSettings } from '../optvis/settings.js';
 import { PARAM_KINDS } from '../optvis/param/index.js';
 import { REGULARIZER_NAMES, validateRegularizers, type Regularizers } from '../optvis/regularizers.js';
@@ -65,64 +65,112 @@ function isNumArray(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
 }
 
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const isCount = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+/**
+ * Checks an untrusted sweep configuration (parsed JSON or a notebook object)
+ * field by field and fills in the defaults. Every field the sweep reads is
+ * checked for its type and range; the result keeps the input's keys and
+ * order (its hash keys resumable runs).
+ */
 export function parseSweepConfig(raw: unknown, where = 'sweep config'): SweepConfig {
-  if (typeof raw !== 'object' || raw === null) throw new FeatvisError(`${where}: expected a JSON object`);
-  const r = raw as Record<string, unknown>;
+  if (!isRecord(raw)) throw new FeatvisError(`${where}: expected a JSON object`);
+  const r = raw;
+  const fail = (msg: string): never => {
+    throw new FeatvisError(`${where}: ${msg}`);
+  };
   const need = (k: string): unknown => {
-    if (r[k] === undefined) throw new FeatvisError(`${where}: missing "${k}"`);
+    if (r[k] === undefined) fail(`missing "${k}"`);
     return r[k];
   };
   const { floorImages, ...rest } = r;
   const cfg = { ...DEFAULTS, ...rest } as SweepConfig;
   if (r.randomImages === undefined && floorImages !== undefined) cfg.randomImages = floorImages as number; // the name before chance was matched to the AM image
-  if (typeof need('model') !== 'string') throw new FeatvisError(`${where}: "model" must be a string`);
-  if (typeof need('layer') !== 'string') throw new FeatvisError(`${where}: "layer" must be a string`);
-  if (!isNumArray(need('channels')) || cfg.channels.length === 0) throw new FeatvisError(`${where}: "channels" must be a non-empty list of numbers`);
-  if (!isNumArray(cfg.seeds) || cfg.seeds.length === 0) throw new FeatvisError(`${where}: "seeds" must be a non-empty list of numbers`);
+  if (!isText(need('model'))) fail('"model" must be a non-empty string');
+  if (!isText(need('layer'))) fail('"layer" must be a non-empty string');
+  const channels = need('channels');
+  if (!isNumArray(channels) || channels.length === 0 || !channels.every((c) => isCount(c, 0))) fail('"channels" must be a non-empty list of channel numbers (integers ≥ 0)');
+  if (!isNumArray(cfg.seeds) || cfg.seeds.length === 0 || !cfg.seeds.every((c) => isCount(c, 0))) fail('"seeds" must be a non-empty list of integers ≥ 0');
   const sweep = need('sweep');
-  if (typeof sweep !== 'object' || sweep === null) throw new FeatvisError(`${where}: "sweep" must map knobs to strength lists`);
-  for (const [k, v] of Object.entries(sweep)) {
-    if (!(SWEEP_KNOBS as readonly string[]).includes(k)) throw new FeatvisError(`${where}: unknown knob "${k}" (known: ${SWEEP_KNOBS.join(', ')})`);
-    if (!isNumArray(v) || v.length === 0 || v.some((x) => x < 0)) throw new FeatvisError(`${where}: "${k}" needs a non-empty list of strengths ≥ 0`);
+  if (!isRecord(sweep) || Object.keys(sweep).length === 0) fail('"sweep" must map knobs to strength lists');
+  for (const [k, v] of Object.entries(sweep as Record<string, unknown>)) {
+    if (!(SWEEP_KNOBS as readonly string[]).includes(k)) fail(`unknown knob "${k.slice(0, 60)}" (known: ${SWEEP_KNOBS.join(', ')})`);
+    if (!isNumArray(v) || v.length === 0 || v.some((x) => x < 0)) fail(`"${k}" needs a non-empty list of strengths ≥ 0`);
   }
-  const ex = need('exemplars') as Partial<SweepConfig['exemplars']> | null;
-  if (typeof ex !== 'object' || ex === null || typeof ex.images !== 'string') throw new FeatvisError(`${where}: "exemplars.images" must name an image folder`);
-  cfg.exemplars = { k: 9, heldOut: 9, batchSize: 32, reduce: 'mean', ...ex, images: ex.images };
-  if (!Number.isInteger(cfg.exemplars.k) || cfg.exemplars.k < 2) throw new FeatvisError(`${where}: "exemplars.k" must be an integer ≥ 2`);
-  if (!Number.isInteger(cfg.exemplars.heldOut) || cfg.exemplars.heldOut < 0) throw new FeatvisError(`${where}: "exemplars.heldOut" must be an integer ≥ 0`);
+  const ex = need('exemplars');
+  if (!isRecord(ex) || !isText(ex.images)) fail('"exemplars.images" must name an image folder');
+  cfg.exemplars = { k: 9, heldOut: 9, batchSize: 32, reduce: 'mean', ...(ex as Partial<SweepConfig['exemplars']>), images: (ex as { images: string }).images };
+  const e = cfg.exemplars;
+  if (e.limit !== undefined && !isCount(e.limit, 1)) fail('"exemplars.limit" must be a positive integer');
+  if (!isCount(e.k, 2) || e.k > 10_000) fail('"exemplars.k" must be an integer in 2..10000');
+  if (!isCount(e.heldOut, 0) || e.heldOut > 10_000) fail('"exemplars.heldOut" must be an integer in 0..10000');
+  if (!isCount(e.batchSize, 1)) fail('"exemplars.batchSize" must be a positive integer');
+  if (e.reduce !== 'mean' && e.reduce !== 'max') fail('"exemplars.reduce" must be "mean" or "max"');
+  if (e.size !== undefined && (!isCount(e.size, 1) || e.size > 8192)) fail('"exemplars.size" must be an integer in 1..8192');
   cfg.metric = parseMetricConfig(r.metric ?? { kind: 'auto' }, where);
-  for (const k of ['steps', 'size', 'metricSize', 'blurEvery', 'randomImages'] as const) {
-    if (!Number.isInteger(cfg[k]) || cfg[k] <= 0) throw new FeatvisError(`${where}: "${k}" must be a positive integer`);
+  for (const k of ['steps', 'size', 'metricSize', 'blurEvery'] as const) {
+    if (!isCount(cfg[k], 1)) fail(`"${k}" must be a positive integer`);
   }
-  if (!(PARAM_KINDS as readonly string[]).includes(cfg.param)) throw new FeatvisError(`${where}: "param" must be one of ${PARAM_KINDS.join(', ')}`);
-  cfg.transforms = parseTransforms(r.transforms ?? [], cfg.size, `${where}: transforms`);
+  if (!isCount(cfg.randomImages, 1)) fail('"randomImages" must be a positive integer');
+  if (typeof cfg.learningRate !== 'number' || !Number.isFinite(cfg.learningRate) || cfg.learningRate <= 0) fail('"learningRate" must be a positive number');
+  if (!(PARAM_KINDS as readonly string[]).includes(cfg.param)) fail(`"param" must be one of ${PARAM_KINDS.join(', ')}`);
+  if (typeof cfg.decorrelate !== 'boolean') fail('"decorrelate" must be true or false');
+  if (!isRecord(cfg.base)) fail('"base" must map regularisers to strengths');
+  for (const [k, v] of Object.entries(cfg.base)) {
+    if (!(REGULARIZER_NAMES as readonly string[]).includes(k)) fail(`unknown regulariser "${k.slice(0, 60)}" in "base" (known: ${REGULARIZER_NAMES.join(', ')})`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) fail(`"base.${k}" must be a number ≥ 0`);
+  }
   try {
+    cfg.transforms = parseTransforms(r.transforms ?? [], cfg.size, 'transforms');
     validateRegularizers(cfg.base);
   } catch (err) {
-    throw new FeatvisError(`${where}: "base": ${err instanceof Error ? err.message : String(err)}`);
+    fail(err instanceof Error ? err.message : String(err));
   }
   return cfg;
 }
 
+/** Checks a metric configuration: 'auto', or one of the kinds with its fields. */
 export function parseMetricConfig(raw: unknown, where: string): MetricConfig {
+  const fail = (msg: string): never => {
+    throw new FeatvisError(`${where}: ${msg}`);
+  };
   if (raw === 'auto') return { kind: 'auto' };
-  const m = raw as Partial<Record<string, unknown>> | null;
-  if (typeof m !== 'object' || m === null || !(METRIC_KINDS as readonly unknown[]).includes(m.kind)) throw new FeatvisError(`${where}: "metric.kind" must be one of ${METRIC_KINDS.join(', ')}`);
-  if (m.kind === 'lpips-like' && (typeof m.model !== 'string' || !Array.isArray(m.layers) || m.layers.length === 0)) {
-    throw new FeatvisError(`${where}: an lpips-like metric needs "model" and "layers"`);
+  if (!isRecord(raw) || !(METRIC_KINDS as readonly unknown[]).includes(raw.kind)) fail(`"metric" must be "auto" or have "kind" one of ${METRIC_KINDS.join(', ')}`);
+  const metric = raw as Record<string, unknown>;
+  if (metric.kind === 'lpips') {
+    if (metric.net !== undefined && !['alex', 'vgg', 'squeeze'].includes(metric.net as string)) fail('"metric.net" must be "alex", "vgg" or "squeeze"');
+    if (metric.version !== undefined && metric.version !== '0.1' && metric.version !== '0.0') fail('"metric.version" must be "0.1" or "0.0"');
+    for (const k of ['backboneWeights', 'linWeights']) if (metric[k] !== undefined && !isText(metric[k])) fail(`"metric.${k}" must be a file path`);
+  } else if (metric.kind === 'lpips-like') {
+    if (!isText(metric.model) || !Array.isArray(metric.layers) || metric.layers.length === 0 || !metric.layers.every(isText)) {
+      fail('an lpips-like metric needs "model" and "layers" (a non-empty list of layer names)');
+    }
+    if (metric.preset !== undefined && metric.preset !== 'squeezenet-caffe') fail('"metric.preset" must be "squeezenet-caffe"');
+  } else if (metric.kind === 'backbone' && !isText(metric.backbone)) fail('a backbone metric needs "backbone" (e.g. "mobilenet_v1")');
+  return metric as unknown as MetricConfig;
+}
+
+/** Largest sweep config file read. */
+const MAX_CONFIG_BYTES = 16 << 20;
+
+/** Parses the text of a sweep config (JSON); `where` names it in messages. */
+export function parseSweepConfigText(text: string, where = 'sweep config'): SweepConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new FeatvisError(`cannot read sweep config ${where}: ${oneLine(err instanceof Error ? err.message : String(err), 160)}`);
   }
-  if (m.kind === 'backbone' && typeof m.backbone !== 'string') throw new FeatvisError(`${where}: a backbone metric needs "backbone" (e.g. "squeezenet")`);
-  return m as MetricConfig;
+  return parseSweepConfig(raw, where);
 }
 
 export function readSweepConfig(file: string): SweepConfig {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new FeatvisError(`cannot read sweep config ${file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return parseSweepConfig(raw, file);
+  return parseSweepConfigText(readTextFile(file, { what: 'sweep config', maxBytes: MAX_CONFIG_BYTES }), file);
 }
 
 /** Render settings of one cell: the base plus the knob at `strength`. */

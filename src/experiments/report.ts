@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { composeGrid } from '../data/grid.js';
 import { readImage, writeFileAtomic, type RgbImage } from '../data/image.js';
 import { FeatvisError } from '../core/errors.js';
+import { escapeHtml, jsonForScript } from '../core/html.js';
 import { VARIANT_TITLES, type ScoreVariant } from '../metrics/embedding.js';
 import type { Identification } from '../metrics/identification.js';
 import type { MeanCI } from '../metrics/stats.js';
@@ -143,7 +144,7 @@ export function figures(cells: readonly CellRow[], summary: readonly StrengthSum
       figure: {
         data: data.filter((t) => (t.x as unknown[]).length > 0),
         layout: {
-          title: { text: `${knob}: normalised interpretability vs strength<br><sub>${metric}</sub>` },
+          title: { text: `${escapeHtml(knob)}: normalised interpretability vs strength<br><sub>${escapeHtml(metric)}</sub>` },
           xaxis: { title: { text: `${knob} strength` } },
           yaxis: { title: { text: 'normalised interpretability (higher = better)' } },
           width: 720,
@@ -171,7 +172,7 @@ export function scoreFigures(summary: readonly StrengthSummary[], ctl: ControlsS
       figure: {
         data,
         layout: {
-          title: { text: `${knob}: study's score vs strength<br><sub>${metric}</sub>` },
+          title: { text: `${escapeHtml(knob)}: study's score vs strength<br><sub>${escapeHtml(metric)}</sub>` },
           xaxis: { title: { text: `${knob} strength` } },
           yaxis: { title: { text: 'mean distance (lower = closer)' } },
           width: 720,
@@ -219,22 +220,18 @@ export async function bestGrid(outDir: string, rep: SweepReport, seed?: number):
   return composeGrid(tiles, { cols: channels.length, tile: Math.max(128, Math.min(160, rep.config.size)), captions, title: `baseline and measurable improvements · ${rep.model} ${rep.config.layer}` });
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]!);
-}
-
 function variantHtml(v: VariantReport, plotOffset: number, withCharts: boolean): { html: string; plots: number } {
   const c = v.controls;
-  const verdictRows = v.verdicts.map((x) => `<tr><td>${escapeHtml(x.knob)}</td><td>${x.best ? x.best.strength : '–'}</td><td style="text-align:left">${escapeHtml(x.verdict)}</td></tr>`).join('\n');
+  const verdictRows = v.verdicts.map((x) => `<tr><td>${escapeHtml(x.knob)}</td><td>${x.best ? escapeHtml(x.best.strength) : '–'}</td><td style="text-align:left">${escapeHtml(x.verdict)}</td></tr>`).join('\n');
   const rows = v.summary
     .map(
       (s) =>
-        `<tr><td>${escapeHtml(s.knob)}</td><td>${s.strength}${s.baseline ? ' (baseline)' : ''}</td><td>${s.n}</td><td>${fmtCI(s.score)}</td><td>${fmtCI(s.normalized)}</td><td>${fmtCI(s.diff)}</td><td>${fmtCI(s.scoreDiff)}</td><td>${fmtAcc(s.identification)}</td></tr>`,
+        `<tr><td>${escapeHtml(s.knob)}</td><td>${escapeHtml(s.strength)}${s.baseline ? ' (baseline)' : ''}</td><td>${s.n}</td><td>${fmtCI(s.score)}</td><td>${fmtCI(s.normalized)}</td><td>${fmtCI(s.diff)}</td><td>${fmtCI(s.scoreDiff)}</td><td>${fmtAcc(s.identification)}</td></tr>`,
     )
     .join('\n');
   const figs = withCharts ? [...v.figures, ...v.scoreFigures] : [];
   const plots = figs
-    .map((f, i) => `<div id="plot${plotOffset + i}" class="plot"></div>\n<script>Plotly.newPlot('plot${plotOffset + i}', ${JSON.stringify(f.figure.data)}, ${JSON.stringify(f.figure.layout)});</script>`)
+    .map((f, i) => `<div id="plot${plotOffset + i}" class="plot"></div>\n<script>Plotly.newPlot('plot${plotOffset + i}', ${jsonForScript(f.figure.data)}, ${jsonForScript(f.figure.layout)});</script>`)
     .join('\n');
   const html = `<h2>${escapeHtml(v.variant)}: ${escapeHtml(v.title)}</h2>
 <p>Controls: ceiling (within the top-k) ${c.ceiling?.toFixed(4) ?? '–'}; positive control (held-out exemplars): score ${c.positiveScore?.toFixed(4) ?? '–'}, normalised ${fmtCI(c.positive)},
@@ -300,6 +297,8 @@ export async function writeSweepReport(outDir: string): Promise<{ html: string; 
   fs.copyFileSync(require.resolve('plotly.js-dist-min'), path.join(outDir, 'plotly.min.js'));
   const knobCount = Object.values(rep.config.sweep).reduce((s, v) => s + (v?.length ?? 0), 0);
   const expected = knobCount * rep.config.channels.length * rep.config.seeds.length;
+  const K = escapeHtml(rep.config.exemplars.k);
+  const held = `${escapeHtml(rep.config.exemplars.k + 1)}–${escapeHtml(rep.config.exemplars.k + rep.config.exemplars.heldOut)}`;
   let offset = 0;
   const sections = rep.variants.map((v, i) => {
     const r = variantHtml(v, offset, true);
@@ -313,14 +312,14 @@ export async function writeSweepReport(outDir: string): Promise<{ html: string; 
 </head><body>
 <h1>Regularisation sweep: ${escapeHtml(rep.model)} · ${escapeHtml(rep.config.layer)}</h1>
 <p class="note"><b>Metric:</b> ${escapeHtml(rep.metricWhy || rep.metricLabel)}<br>${escapeHtml(rep.metric)}</p>
-<p>Channels ${rep.config.channels.join(', ')}; seeds ${rep.config.seeds.join(', ')}; ${rep.config.steps} steps at ${rep.config.size} px, ${rep.config.param} parameterisation;
-exemplars: top-${rep.config.exemplars.k} by spatial-${rep.config.exemplars.reduce} activation over ${rep.images ?? '?'} images of ${escapeHtml(rep.config.exemplars.images)}, held out: ranks ${rep.config.exemplars.k + 1}–${rep.config.exemplars.k + rep.config.exemplars.heldOut};
-${rep.config.randomImages} random images per (channel, seed); images compared at ${rep.config.metricSize}×${rep.config.metricSize} (photos centre-cropped). ${rep.cells.length} cells rendered for ${expected} (knob, strength, channel, seed) points (the baseline once per channel and seed).</p>
-<p><b>How to read it.</b> Score = the study's number: mean distance between a channel's AM image and its top-${rep.config.exemplars.k} (lower = closer).
-Chance = the same AM image's mean distance to random dataset images; ceiling = mean distance within the top-${rep.config.exemplars.k};
+<p>Channels ${escapeHtml(rep.config.channels.join(', '))}; seeds ${escapeHtml(rep.config.seeds.join(', '))}; ${escapeHtml(rep.config.steps)} steps at ${escapeHtml(rep.config.size)} px, ${escapeHtml(rep.config.param)} parameterisation;
+exemplars: top-${escapeHtml(rep.config.exemplars.k)} by spatial-${escapeHtml(rep.config.exemplars.reduce)} activation over ${escapeHtml(rep.images ?? '?')} images of ${escapeHtml(rep.config.exemplars.images)}, held out: ranks ${escapeHtml(rep.config.exemplars.k + 1)}–${escapeHtml(rep.config.exemplars.k + rep.config.exemplars.heldOut)};
+${escapeHtml(rep.config.randomImages)} random images per (channel, seed); images compared at ${escapeHtml(rep.config.metricSize)}×${escapeHtml(rep.config.metricSize)} (photos centre-cropped). ${escapeHtml(rep.cells.length)} cells rendered for ${escapeHtml(expected)} (knob, strength, channel, seed) points (the baseline once per channel and seed).</p>
+<p><b>How to read it.</b> Score = the study's number: mean distance between a channel's AM image and its top-${K} (lower = closer).
+Chance = the same AM image's mean distance to random dataset images; ceiling = mean distance within the top-${K};
 normalised interpretability = (chance − score) / (chance − ceiling): 0 = no closer than to random photos, 1 = as close as the exemplars are to each other; <b>higher = more interpretable</b>.
-The positive control (held-out exemplars, ranks ${rep.config.exemplars.k + 1}–${rep.config.exemplars.k + rep.config.exemplars.heldOut}) shows what a perfect visualisation scores; the negative control (random images, each against the others) shows where unrelated photos land: near or below 0, where photos are closer to each other than to a channel's top-${rep.config.exemplars.k}.
-Identification: for every pair of channels (c, c′), is the AM image of c closer to the top-${rep.config.exemplars.k} of c than to that of c′? (2AFC, Wilson 95 %; 50 % = chance.)
+The positive control (held-out exemplars, ranks ${held}) shows what a perfect visualisation scores; the negative control (random images, each against the others) shows where unrelated photos land: near or below 0, where photos are closer to each other than to a channel's top-${K}.
+Identification: for every pair of channels (c, c′), is the AM image of c closer to the top-${K} of c than to that of c′? (2AFC, Wilson 95 %; 50 % = chance.)
 A regulariser gets a best strength only where the paired difference from the baseline (same channel and seed) has a 95 % CI over channels × seeds that excludes 0; otherwise "no measurable effect".</p>
 ${sections.join('\n')}
 <h2>Images</h2>

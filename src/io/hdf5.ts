@@ -8,14 +8,19 @@
  * Contiguous little-endian float datasets (what Keras and h5py write) are read
  * straight from the file bytes; chunked / filtered ones go through jsfive.
  */
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, oneLine } from '../core/errors.js';
+import { installJsfiveGuards } from './jsfiveGuards.js';
+import { readRegularFile } from './readFile.js';
 
 /** Largest file `openHdf5` reads unless told otherwise (weight files are ≤ ~600 MB). */
 export const DEFAULT_MAX_HDF5_BYTES = 2 * 1024 ** 3;
 /** Largest dataset (elements) `readFloat32` materialises. */
 export const MAX_DATASET_ELEMENTS = 1 << 28;
+
+/** Chunked datasets above this size must not decode to more than MAX_CHUNKED_RATIO times the file size. */
+const CHUNKED_FREE_BYTES = 16 * 2 ** 20;
+const MAX_CHUNKED_RATIO = 200;
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const DATA_STORAGE_MSG = 0x0008;
@@ -49,8 +54,12 @@ interface JsfiveModule {
 
 let jsfiveModule: JsfiveModule | null = null;
 function jsfive(): JsfiveModule {
-  // jsfive ships no types; createRequire keeps this file free of top-level await.
-  jsfiveModule ??= createRequire(import.meta.url)('jsfive') as JsfiveModule;
+  if (!jsfiveModule) {
+    // jsfive ships no types; createRequire keeps this file free of top-level await.
+    const m = createRequire(import.meta.url)('jsfive') as JsfiveModule;
+    installJsfiveGuards(m.File);
+    jsfiveModule = m;
+  }
   return jsfiveModule;
 }
 
@@ -73,7 +82,7 @@ function guard<T>(ctx: Ctx, what: string, fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof FeatvisError) throw err;
-    throw new FeatvisError(`${ctx.label}: cannot read ${what} (${message(err)}); the HDF5 file is corrupt, truncated or uses an unsupported feature`);
+    throw new FeatvisError(`${ctx.label}: cannot read ${oneLine(what, 200)} (${oneLine(message(err), 200)}); the HDF5 file is corrupt, truncated or uses an unsupported feature`);
   }
 }
 
@@ -89,17 +98,7 @@ export type Hdf5Node = Hdf5Group | Hdf5Dataset;
 /** Opens an HDF5 file (read-only, whole file in memory). */
 export function openHdf5(file: string, opts: Hdf5OpenOptions = {}): Hdf5Group {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_HDF5_BYTES;
-  let size: number;
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw new FeatvisError(`${file} is not a file`);
-    size = st.size;
-  } catch (err) {
-    if (err instanceof FeatvisError) throw err;
-    throw new FeatvisError(`cannot open HDF5 file ${file}: ${message(err)}`);
-  }
-  if (size > maxBytes) throw new FeatvisError(`${file} is ${size} bytes, more than the ${maxBytes}-byte limit for HDF5 weight files`);
-  return openHdf5Bytes(fs.readFileSync(file), file);
+  return openHdf5Bytes(readRegularFile(file, { what: 'HDF5 file', maxBytes }), file);
 }
 
 /** Parses HDF5 bytes; `label` names the source in error messages. */
@@ -201,13 +200,13 @@ export class Hdf5Group {
   group(relPath: string): Hdf5Group {
     const n = this.get(relPath);
     if (n instanceof Hdf5Group) return n;
-    throw new FeatvisError(`${this.ctx.label}: HDF5 group ${joinPath(this.path, relPath)} ${n ? 'is a dataset' : 'does not exist'}`);
+    throw new FeatvisError(`${this.ctx.label}: HDF5 group ${oneLine(joinPath(this.path, relPath), 200)} ${n ? 'is a dataset' : 'does not exist'}`);
   }
 
   dataset(relPath: string): Hdf5Dataset {
     const n = this.get(relPath);
     if (n instanceof Hdf5Dataset) return n;
-    throw new FeatvisError(`${this.ctx.label}: HDF5 dataset ${joinPath(this.path, relPath)} ${n ? 'is a group' : 'does not exist'}`);
+    throw new FeatvisError(`${this.ctx.label}: HDF5 dataset ${oneLine(joinPath(this.path, relPath), 200)} ${n ? 'is a group' : 'does not exist'}`);
   }
 
   attrs(): Record<string, unknown> {
@@ -222,7 +221,7 @@ export class Hdf5Group {
   stringListAttr(name: string): string[] | null {
     const attrs = this.attrs();
     if (!Object.prototype.hasOwnProperty.call(attrs, name)) return null;
-    return toStringList(attrs[name], () => new FeatvisError(`${this.ctx.label}: attribute ${name} of ${this.path} is not a list of strings`));
+    return toStringList(attrs[name], () => new FeatvisError(`${this.ctx.label}: attribute ${name} of ${oneLine(this.path, 200)} is not a list of strings`));
   }
 }
 
@@ -238,7 +237,7 @@ export class Hdf5Dataset {
   get shape(): number[] {
     const s = guard(this.ctx, `the shape of ${this.path}`, () => this.raw.shape);
     if (!Array.isArray(s) || !s.every((d) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-      throw new FeatvisError(`${this.ctx.label}: dataset ${this.path} has an invalid shape`);
+      throw new FeatvisError(`${this.ctx.label}: dataset ${oneLine(this.path, 200)} has an invalid shape`);
     }
     return s as number[];
   }
@@ -246,7 +245,14 @@ export class Hdf5Dataset {
   /** numpy-style dtype string, e.g. `<f4`; compound / vlen types give a description. */
   get dtype(): string {
     const d = guard(this.ctx, `the type of ${this.path}`, () => this.raw.dtype);
-    return typeof d === 'string' ? d : `unsupported(${JSON.stringify(d)})`;
+    if (typeof d === 'string') return oneLine(d, 100);
+    let shown: string;
+    try {
+      shown = JSON.stringify(d) ?? String(d);
+    } catch {
+      shown = typeof d;
+    }
+    return `unsupported(${oneLine(shown, 100)})`;
   }
 
   get size(): number {
@@ -257,9 +263,9 @@ export class Hdf5Dataset {
   readFloat32(): Float32Array {
     const shape = this.shape;
     const n = shape.reduce((a, b) => a * b, 1);
-    if (n > MAX_DATASET_ELEMENTS) throw new FeatvisError(`${this.ctx.label}: dataset ${this.path} has ${n} elements, more than the ${MAX_DATASET_ELEMENTS} limit`);
+    if (n > MAX_DATASET_ELEMENTS) throw new FeatvisError(`${this.ctx.label}: dataset ${oneLine(this.path, 200)} has ${n} elements, more than the ${MAX_DATASET_ELEMENTS} limit`);
     const m = /^([<>=|]?)f([248])$/.exec(this.dtype);
-    if (!m) throw new FeatvisError(`${this.ctx.label}: dataset ${this.path} has type ${this.dtype}; expected floating point weights`);
+    if (!m) throw new FeatvisError(`${this.ctx.label}: dataset ${oneLine(this.path, 200)} has type ${this.dtype}; expected floating point weights`);
     const bigEndian = m[1] === '>';
     const itemSize = Number(m[2]);
     const offset = this.contiguousOffset();
@@ -271,9 +277,13 @@ export class Hdf5Dataset {
       }
       return decodeFloats(this.ctx.buffer, offset, n, itemSize, bigEndian);
     }
+    // Chunked / filtered data is decoded by jsfive into a JS array: refuse sizes the file cannot plausibly hold.
+    if (n * itemSize > CHUNKED_FREE_BYTES && n * itemSize > MAX_CHUNKED_RATIO * this.ctx.bytes.length) {
+      throw new FeatvisError(`${this.ctx.label}: chunked dataset ${oneLine(this.path, 200)} would decode to ${n * itemSize} bytes from a ${this.ctx.bytes.length}-byte file (ratio above ${MAX_CHUNKED_RATIO}:1)`);
+    }
     const v = guard(this.ctx, `dataset ${this.path}`, () => this.raw.value);
     if (!isNumberArray(v) || v.length !== n) {
-      throw new FeatvisError(`${this.ctx.label}: dataset ${this.path} decoded to ${Array.isArray(v) ? v.length : 'no'} values, expected ${n}`);
+      throw new FeatvisError(`${this.ctx.label}: dataset ${oneLine(this.path, 200)} decoded to ${Array.isArray(v) ? v.length : 'no'} values, expected ${n}`);
     }
     return Float32Array.from(v);
   }
@@ -290,7 +300,7 @@ export class Hdf5Dataset {
       if (layoutClass !== 1) return null;
       if (propertyOffset + 8 > this.ctx.bytes.length) throw new Error('layout message beyond end of file');
       const addr = new DataView(this.ctx.buffer).getBigUint64(propertyOffset, true);
-      if (addr === 0xffffffffffffffffn) throw new FeatvisError(`${this.ctx.label}: dataset ${this.path} has no data stored`);
+      if (addr === 0xffffffffffffffffn) throw new FeatvisError(`${this.ctx.label}: dataset ${oneLine(this.path, 200)} has no data stored`);
       if (addr > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('data address out of range');
       return Number(addr);
     });

@@ -9,7 +9,7 @@
  * FeatvisError that names the offending global or opcode. Every read is bounds
  * checked and the memo, stack and mark stack have size limits.
  */
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
 
 // ---------------------------------------------------------------- values
 
@@ -339,7 +339,7 @@ class Unpickler {
     const q = `${module}.${name}`;
     if (!(q in REBUILDERS) && !MARKERS.has(q)) {
       throw new FeatvisError(
-        `${this.source}: refusing to load: the pickle references the forbidden global '${q}' (byte ${this.opStart}). ` +
+        `${this.source}: refusing to load: the pickle references the forbidden global ${quoteName(q)} (byte ${this.opStart}). ` +
           `featvis only reads plain tensor state dicts and never runs code from weight files; allowed globals: ${ALLOWED_GLOBALS.join(', ')}.`,
       );
     }

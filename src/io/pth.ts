@@ -6,8 +6,8 @@
  * prefixed by its int64 element count). Tensors come back as Float32Array in
  * row-major order, whatever their dtype, strides or storage offset.
  */
-import fs from 'node:fs';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
+import { readRegularFile } from './readFile.js';
 import {
   PyDict,
   PyGlobal,
@@ -19,7 +19,7 @@ import {
   type PyValue,
   type TorchDtype,
 } from './pickle.js';
-import { ZipReader, isZip } from './zip.js';
+import { DEFAULT_MAX_INFLATED_BYTES, ZipReader, isZip } from './zip.js';
 
 export type { TorchDtype } from './pickle.js';
 
@@ -32,7 +32,19 @@ export interface TorchTensor {
 
 export type TorchStateDict = Map<string, TorchTensor>;
 
-export interface ReadTorchOptions {
+export interface ParseTorchOptions {
+  /**
+   * Zip format: most bytes the storages may inflate, all together (default
+   * 1 GiB). Checked against the sizes the tensor metadata declares before
+   * anything is inflated. Stored (uncompressed) entries, what torch.save
+   * writes, are read in place and do not count.
+   */
+  maxInflatedBytes?: number;
+  /** Most tensor elements the state dict may hold, all tensors together (default 2^28, 1 GiB of float32). */
+  maxElements?: number;
+}
+
+export interface ReadTorchOptions extends ParseTorchOptions {
   /** Refuse files larger than this many bytes (default 4 GiB). */
   maxBytes?: number;
 }
@@ -40,27 +52,37 @@ export interface ReadTorchOptions {
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 const LEGACY_PROTOCOL = 1001;
 const MAX_TENSOR_ELEMENTS = 2 ** 31;
+/** Default for ParseTorchOptions.maxElements. */
+export const DEFAULT_MAX_ELEMENTS = 2 ** 28;
+/** Largest data.pkl inflated (a state dict's pickle is kilobytes to a few megabytes). */
+const MAX_PICKLE_BYTES = 256 * 2 ** 20;
 
 /** Reads a `.pth` / `.pt` state dict from disk. */
 export function readTorchStateDict(file: string, opts: ReadTorchOptions = {}): TorchStateDict {
-  let size: number;
-  try {
-    size = fs.statSync(file).size;
-  } catch {
-    throw new FeatvisError(`PyTorch weights file not found: ${file}`);
-  }
-  const max = opts.maxBytes ?? 4 * 2 ** 30;
-  if (size > max) throw new FeatvisError(`${file}: ${size} bytes is larger than the limit of ${max} bytes`);
-  return parseTorchStateDict(fs.readFileSync(file), file);
+  const bytes = readRegularFile(file, { what: 'PyTorch weights file', maxBytes: opts.maxBytes ?? 4 * 2 ** 30 });
+  return parseTorchStateDict(bytes, file, opts);
 }
 
 /** Parses the bytes of a `torch.save`d state dict (zip or legacy format). */
-export function parseTorchStateDict(bytes: Uint8Array, source = 'PyTorch checkpoint'): TorchStateDict {
-  const { root, storage } = isZip(bytes) ? openZip(bytes, source) : openLegacy(bytes, source);
-  return collectTensors(root, storage, source);
+export function parseTorchStateDict(bytes: Uint8Array, source = 'PyTorch checkpoint', opts: ParseTorchOptions = {}): TorchStateDict {
+  const container = isZip(bytes) ? openZip(bytes, source, opts) : openLegacy(bytes, source);
+  const tensors = stateDictTensors(container.root, source);
+  checkElementBudget(tensors, source, opts.maxElements ?? DEFAULT_MAX_ELEMENTS);
+  // Every storage's declared size is checked before any storage is inflated.
+  container.precheck?.(storagesOf(tensors));
+  const out: TorchStateDict = new Map();
+  for (const [name, t] of tensors) out.set(name, materialize(t, container.storage(t.storage), source, name));
+  return out;
 }
 
 type StorageBytes = (ref: TorchStorageRef) => Uint8Array;
+
+interface Container {
+  root: PyValue;
+  storage: StorageBytes;
+  /** Checks, before reading any, that the storages can be read within the limits. */
+  precheck?: (storages: readonly TorchStorageRef[]) => void;
+}
 
 // ---------------------------------------------------------------- persistent ids
 
@@ -68,10 +90,10 @@ function storageFromPid(pid: PyValue, source: string, legacy: boolean): TorchSto
   if (!(pid instanceof PyTuple)) throw new FeatvisError(`${source}: persistent id is not a tuple`);
   const [tag, type, key, location, numel, view] = pid.items;
   if (tag === 'module') throw new FeatvisError(`${source}: the file contains a pickled nn.Module, not a state dict; save model.state_dict() instead`);
-  if (tag !== 'storage') throw new FeatvisError(`${source}: unknown persistent id type ${String(tag)}`);
+  if (tag !== 'storage') throw new FeatvisError(`${source}: unknown persistent id type ${quoteName(String(tag))}`);
   if (pid.items.length !== (legacy ? 6 : 5)) throw new FeatvisError(`${source}: storage persistent id has ${pid.items.length} fields`);
   if (!(type instanceof PyGlobal) || type.module !== 'torch' || !(type.name in TORCH_STORAGE_TYPES)) {
-    throw new FeatvisError(`${source}: unsupported storage type ${type instanceof PyGlobal ? type.qualname : String(type)}`);
+    throw new FeatvisError(`${source}: unsupported storage type ${type instanceof PyGlobal ? type.qualname : quoteName(String(type))}`);
   }
   if (typeof key !== 'string' || key.length === 0 || key.length > 256) throw new FeatvisError(`${source}: invalid storage key`);
   if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new FeatvisError(`${source}: invalid storage size ${String(numel)}`);
@@ -82,7 +104,7 @@ function storageFromPid(pid: PyValue, source: string, legacy: boolean): TorchSto
     if (!(view instanceof PyTuple) || view.items.length !== 3) throw new FeatvisError(`${source}: invalid storage view metadata`);
     const [, off, vsize] = view.items;
     if (typeof off !== 'number' || typeof vsize !== 'number' || !Number.isSafeInteger(off) || !Number.isSafeInteger(vsize) || off < 0 || vsize < 0 || off + vsize > numel) {
-      throw new FeatvisError(`${source}: storage view out of range of storage '${key}'`);
+      throw new FeatvisError(`${source}: storage view out of range of storage ${quoteName(key)}`);
     }
     return new TorchStorageRef(dtype, itemSize, key, loc, numel, off);
   }
@@ -91,17 +113,17 @@ function storageFromPid(pid: PyValue, source: string, legacy: boolean): TorchSto
 
 // ---------------------------------------------------------------- zip format
 
-function openZip(bytes: Uint8Array, source: string): { root: PyValue; storage: StorageBytes } {
-  const zip = new ZipReader(bytes, source);
+function openZip(bytes: Uint8Array, source: string, opts: ParseTorchOptions): Container {
+  const zip = new ZipReader(bytes, source, { maxInflatedBytes: opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES });
   const pkl = zip.names().find((n) => /^[^/]+\/data\.pkl$/.test(n));
   if (!pkl) throw new FeatvisError(`${source}: zip file without <archive>/data.pkl: not a PyTorch checkpoint`);
   const prefix = pkl.slice(0, -'data.pkl'.length);
   if (zip.has(`${prefix}byteorder`)) {
-    const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim();
-    if (order !== 'little') throw new FeatvisError(`${source}: ${order}-endian checkpoints are not supported`);
+    const order = new TextDecoder().decode(zip.read(`${prefix}byteorder`, { maxBytes: 64 })).trim();
+    if (order !== 'little') throw new FeatvisError(`${source}: byte order ${quoteName(order)} is not supported (only little-endian)`);
   }
   const seen = new Map<string, TorchStorageRef>();
-  const { value } = unpickle(zip.read(pkl), {
+  const { value } = unpickle(zip.read(pkl, { maxBytes: MAX_PICKLE_BYTES }), {
     source: `${source} (${pkl})`,
     persistentLoad: (pid) => {
       const ref = storageFromPid(pid, source, false);
@@ -112,18 +134,37 @@ function openZip(bytes: Uint8Array, source: string): { root: PyValue; storage: S
     },
   });
   const cache = new Map<string, Uint8Array>();
+  const entryName = (ref: TorchStorageRef): string => {
+    const name = `${prefix}data/${ref.key}`;
+    if (!zip.has(name)) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} is missing (${quoteName(name)}); the file is truncated or corrupt`);
+    return name;
+  };
   return {
     root: value,
+    precheck: (storages) => {
+      // The metadata says how many bytes each storage holds: an entry may not declare more,
+      // a short one is reported as such, and the deflated ones must fit the inflation budget.
+      let inflate = 0;
+      for (const ref of storages) {
+        const need = ref.numel * ref.itemSize;
+        const e = zip.entry(entryName(ref));
+        if (e.size > need) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} is stored as ${e.size} bytes but its metadata declares ${need}; the file is corrupt or hostile`);
+        if (e.size < need) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} holds ${e.size} bytes, expected ${need}`);
+        zip.checkReadable(entryName(ref), { maxBytes: need });
+        if (e.method !== 0) inflate += e.size;
+      }
+      if (inflate > zip.maxInflatedBytes - zip.inflatedBytes) {
+        throw new FeatvisError(`${source}: the compressed tensor data would inflate to ${inflate} bytes, more than the limit of ${zip.maxInflatedBytes} (option maxInflatedBytes)`);
+      }
+    },
     storage: (ref) => {
       let data = cache.get(ref.key);
+      const need = ref.numel * ref.itemSize;
       if (!data) {
-        const name = `${prefix}data/${ref.key}`;
-        if (!zip.has(name)) throw new FeatvisError(`${source}: storage '${ref.key}' is missing (${name}); the file is truncated or corrupt`);
-        data = zip.read(name);
+        data = zip.read(entryName(ref), { maxBytes: need });
         cache.set(ref.key, data);
       }
-      const need = ref.numel * ref.itemSize;
-      if (data.length < need) throw new FeatvisError(`${source}: storage '${ref.key}' holds ${data.length} bytes, expected ${need}`);
+      if (data.length < need) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} holds ${data.length} bytes, expected ${need}`);
       return data.subarray(0, need);
     },
   };
@@ -131,7 +172,7 @@ function openZip(bytes: Uint8Array, source: string): { root: PyValue; storage: S
 
 // ---------------------------------------------------------------- legacy format
 
-function openLegacy(bytes: Uint8Array, source: string): { root: PyValue; storage: StorageBytes } {
+function openLegacy(bytes: Uint8Array, source: string): Container {
   if (bytes.length >= 262 && new TextDecoder().decode(bytes.subarray(257, 262)) === 'ustar') {
     throw new FeatvisError(`${source}: this is the pre-2017 tar checkpoint format, which featvis does not read; re-save it with a current torch`);
   }
@@ -154,7 +195,7 @@ function openLegacy(bytes: Uint8Array, source: string): { root: PyValue; storage
       const ref = storageFromPid(pid, source, true);
       const root = roots.get(ref.key);
       if (root) {
-        if (root.dtype !== ref.dtype || root.numel !== ref.numel) throw new FeatvisError(`${source}: storage '${ref.key}' declared twice with different types`);
+        if (root.dtype !== ref.dtype || root.numel !== ref.numel) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} declared twice with different types`);
       } else {
         roots.set(ref.key, new TorchStorageRef(ref.dtype, ref.itemSize, ref.key, ref.location, ref.numel));
       }
@@ -172,10 +213,10 @@ function openLegacy(bytes: Uint8Array, source: string): { root: PyValue; storage
   let off = keysPickle.end;
   for (const key of keys) {
     const ref = roots.get(key);
-    if (!ref) throw new FeatvisError(`${source}: storage '${key}' is listed but never used`);
+    if (!ref) throw new FeatvisError(`${source}: storage ${quoteName(key)} is listed but never used`);
     if (off + 8 > bytes.length) throw truncated(source, key);
     const n = view.getBigInt64(off, true);
-    if (n !== BigInt(ref.numel)) throw new FeatvisError(`${source}: storage '${key}' has ${n} elements on disk, ${ref.numel} declared`);
+    if (n !== BigInt(ref.numel)) throw new FeatvisError(`${source}: storage ${quoteName(key)} has ${n} elements on disk, ${ref.numel} declared`);
     off += 8;
     const nbytes = ref.numel * ref.itemSize;
     if (off + nbytes > bytes.length) throw truncated(source, key);
@@ -186,19 +227,20 @@ function openLegacy(bytes: Uint8Array, source: string): { root: PyValue; storage
     root: obj.value,
     storage: (ref) => {
       const d = data.get(ref.key);
-      if (!d) throw new FeatvisError(`${source}: storage '${ref.key}' has no data in the file`);
+      if (!d) throw new FeatvisError(`${source}: storage ${quoteName(ref.key)} has no data in the file`);
       return d;
     },
   };
 }
 
 function truncated(source: string, key: string): FeatvisError {
-  return new FeatvisError(`${source}: the file is truncated (storage '${key}' ends past the end of the file)`);
+  return new FeatvisError(`${source}: the file is truncated (storage ${quoteName(key)} ends past the end of the file)`);
 }
 
 // ---------------------------------------------------------------- tensors
 
-function collectTensors(root: PyValue, storage: StorageBytes, source: string): TorchStateDict {
+/** The state dict's tensors (name → reference), in file order; nothing read yet. */
+function stateDictTensors(root: PyValue, source: string): Array<[string, TorchTensorRef]> {
   if (!(root instanceof PyDict)) throw new FeatvisError(`${source}: the checkpoint is not a dict of tensors (a state dict)`);
   let dict = root;
   const hasTensor = (d: PyDict): boolean => [...d.map.values()].some((v) => v instanceof TorchTensorRef);
@@ -208,25 +250,47 @@ function collectTensors(root: PyValue, storage: StorageBytes, source: string): T
     if (!nested) throw new FeatvisError(`${source}: no tensors found in the checkpoint`);
     dict = nested;
   }
-  const out: TorchStateDict = new Map();
+  const out: Array<[string, TorchTensorRef]> = [];
   for (const [k, v] of dict.map) {
-    if (typeof k === 'string' && v instanceof TorchTensorRef) out.set(k, materialize(v, storage(v.storage), source, k));
+    if (typeof k === 'string' && v instanceof TorchTensorRef) out.push([k, v]);
   }
   return out;
+}
+
+function elementCount(t: TorchTensorRef): number {
+  return t.shape.reduce((a, d) => a * d, 1);
+}
+
+/** Refuses, before anything is materialised, a state dict whose tensors hold more than `max` elements together. */
+function checkElementBudget(tensors: ReadonlyArray<[string, TorchTensorRef]>, source: string, max: number): void {
+  let total = 0;
+  for (const [name, t] of tensors) {
+    const n = elementCount(t);
+    if (n > MAX_TENSOR_ELEMENTS) throw new FeatvisError(`${source}: tensor ${quoteName(name)} has ${n} elements, beyond the limit`);
+    total += n;
+    if (total > max) throw new FeatvisError(`${source}: the tensors hold more than ${max} elements together (limit; option maxElements)`);
+  }
+}
+
+/** The distinct storages the tensors use (one per key). */
+function storagesOf(tensors: ReadonlyArray<[string, TorchTensorRef]>): TorchStorageRef[] {
+  const byKey = new Map<string, TorchStorageRef>();
+  for (const [, t] of tensors) if (!byKey.has(t.storage.key)) byKey.set(t.storage.key, t.storage);
+  return [...byKey.values()];
 }
 
 function materialize(t: TorchTensorRef, bytes: Uint8Array, source: string, name: string): TorchTensor {
   const shape = [...t.shape];
   let numel = 1;
   for (const d of shape) numel *= d;
-  if (numel > MAX_TENSOR_ELEMENTS) throw new FeatvisError(`${source}: tensor '${name}' has ${numel} elements, beyond the limit`);
+  if (numel > MAX_TENSOR_ELEMENTS) throw new FeatvisError(`${source}: tensor ${quoteName(name)} has ${numel} elements, beyond the limit`);
   const base = t.storage.viewOffset + t.offset;
   const available = bytes.length / t.storage.itemSize;
   if (numel > 0) {
     let last = base;
     shape.forEach((d, i) => (last += (d - 1) * t.stride[i]!));
     if (last >= available) {
-      throw new FeatvisError(`${source}: tensor '${name}' (shape [${shape}], stride [${t.stride}], offset ${base}) reads past its storage of ${available} elements`);
+      throw new FeatvisError(`${source}: tensor ${quoteName(name)} (shape [${shape}], stride [${t.stride}], offset ${base}) reads past its storage of ${available} elements`);
     }
   }
   const read = elementReader(t.dtype, bytes);

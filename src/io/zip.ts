@@ -3,9 +3,14 @@
  * PyTorch's zip checkpoints (stored entries, 64-byte aligned, zip64 records for
  * large files) and ordinary deflate-compressed archives. Encrypted, multi-disk
  * and other compression methods are refused with a clear error.
+ *
+ * Inflation is bounded before it starts: an entry is refused when its declared
+ * size exceeds what the caller expects (`maxBytes`), the archive's remaining
+ * inflation budget, or a plausible compression ratio; and inflation stops at
+ * the declared size, so a lying header cannot blow up either.
  */
 import zlib from 'node:zlib';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
 
 export interface ZipEntry {
   name: string;
@@ -25,6 +30,24 @@ const SIG_CENTRAL = 0x02014b50;
 const SIG_LOCAL = 0x04034b50;
 const MAX_ENTRIES = 1_000_000;
 
+/** Total bytes one archive may inflate unless told otherwise. */
+export const DEFAULT_MAX_INFLATED_BYTES = 2 ** 30;
+/** Entries larger than this must not claim more than MAX_RATIO:1 compression (zip-bomb guard). */
+const RATIO_FREE_BYTES = 64 * 2 ** 20;
+const MAX_RATIO = 200;
+
+export interface ZipReaderOptions {
+  /** Most bytes all `read` calls together may inflate (default 1 GiB). Stored entries cost nothing. */
+  maxInflatedBytes?: number;
+}
+
+export interface ZipReadOptions {
+  /** Verify the CRC-32 (default true). */
+  verify?: boolean;
+  /** Refuse the entry, before reading it, if it declares more bytes than this. */
+  maxBytes?: number;
+}
+
 export function isZip(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
 }
@@ -33,12 +56,16 @@ export class ZipReader {
   private readonly view: DataView;
   private readonly byName = new Map<string, ZipEntry>();
   readonly entries: readonly ZipEntry[];
+  readonly maxInflatedBytes: number;
+  private inflated = 0;
 
   constructor(
     private readonly bytes: Uint8Array,
     /** File name for messages. */
     private readonly source = 'zip archive',
+    opts: ZipReaderOptions = {},
   ) {
+    this.maxInflatedBytes = opts.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.entries = this.readCentralDirectory();
     for (const e of this.entries) this.byName.set(e.name, e);
@@ -110,7 +137,7 @@ export class ZipReader {
       const end = extraStart + extraLen + commentLen;
       if (end > this.bytes.length) throw this.fail(`central directory entry ${i} runs past the end`);
       const name = decoder.decode(this.bytes.subarray(nameStart, extraStart));
-      if (flags & 1) throw this.fail(`entry '${name}' is encrypted`);
+      if (flags & 1) throw this.fail(`entry ${quoteName(name)} is encrypted`);
       // zip64 extended information: only the fields whose 32-bit value is saturated are present.
       if (size === 0xffffffff || compressedSize === 0xffffffff || headerOffset === 0xffffffff) {
         let p = extraStart;
@@ -118,11 +145,11 @@ export class ZipReader {
         while (p + 4 <= extraStart + extraLen) {
           const id = this.u16(p);
           const len = this.u16(p + 2);
-          if (p + 4 + len > extraStart + extraLen) throw this.fail(`bad extra field in '${name}'`);
+          if (p + 4 + len > extraStart + extraLen) throw this.fail(`bad extra field in ${quoteName(name)}`);
           if (id === 0x0001) {
             let q = p + 4;
             const take = (): number => {
-              if (q + 8 > p + 4 + len) throw this.fail(`short zip64 field in '${name}'`);
+              if (q + 8 > p + 4 + len) throw this.fail(`short zip64 field in ${quoteName(name)}`);
               const v = this.u64(q);
               q += 8;
               return v;
@@ -135,7 +162,7 @@ export class ZipReader {
           }
           p += 4 + len;
         }
-        if (!found) throw this.fail(`zip64 sizes missing for '${name}'`);
+        if (!found) throw this.fail(`zip64 sizes missing for ${quoteName(name)}`);
       }
       entries.push({ name, method, compressedSize, size, crc32, headerOffset });
       off = end;
@@ -153,38 +180,66 @@ export class ZipReader {
 
   entry(name: string): ZipEntry {
     const e = this.byName.get(name);
-    if (!e) throw new FeatvisError(`${this.source}: the archive has no entry '${name}'`);
+    if (!e) throw new FeatvisError(`${this.source}: the archive has no entry ${quoteName(name)}`);
+    return e;
+  }
+
+  /** Bytes inflated so far by `read`. */
+  get inflatedBytes(): number {
+    return this.inflated;
+  }
+
+  /**
+   * Throws, without reading anything, if `read(name, opts)` would be refused
+   * for its declared size (see `read`).
+   */
+  checkReadable(name: string, opts: ZipReadOptions = {}): ZipEntry {
+    const e = this.entry(name);
+    if (opts.maxBytes !== undefined && e.size > opts.maxBytes) {
+      throw this.fail(`entry ${quoteName(name)} declares ${e.size} bytes, more than the ${opts.maxBytes} expected`);
+    }
+    if (e.method === 8) {
+      if (e.size > RATIO_FREE_BYTES && e.size > MAX_RATIO * e.compressedSize) {
+        throw this.fail(`entry ${quoteName(name)} would inflate ${e.compressedSize} bytes to ${e.size}, a ratio above ${MAX_RATIO}:1; refusing a likely zip bomb`);
+      }
+      if (this.inflated + e.size > this.maxInflatedBytes) {
+        throw this.fail(`inflating entry ${quoteName(name)} (${e.size} bytes) would take the archive past its limit of ${this.maxInflatedBytes} inflated bytes`);
+      }
+    }
     return e;
   }
 
   /**
    * The entry's bytes. Stored entries are returned as a view into the archive
-   * (no copy); deflated ones are inflated with an output limit of their declared size.
-   * The CRC-32 is verified unless `verify` is false.
+   * (no copy); deflated ones are inflated with an output limit of their
+   * declared size, after `checkReadable`'s checks. The CRC-32 is verified
+   * unless `opts.verify` is false.
    */
-  read(name: string, verify = true): Uint8Array {
-    const e = this.entry(name);
+  read(name: string, opts: ZipReadOptions = {}): Uint8Array {
+    const e = this.checkReadable(name, opts);
     const h = e.headerOffset;
-    if (this.u32(h) !== SIG_LOCAL) throw this.fail(`bad local header for '${name}'`);
+    if (this.u32(h) !== SIG_LOCAL) throw this.fail(`bad local header for ${quoteName(name)}`);
     const start = h + 30 + this.u16(h + 26) + this.u16(h + 28);
     const end = start + e.compressedSize;
-    if (end > this.bytes.length) throw this.fail(`data of '${name}' runs past the end of the file (truncated?)`);
+    if (end > this.bytes.length) throw this.fail(`data of ${quoteName(name)} runs past the end of the file (truncated?)`);
     const raw = this.bytes.subarray(start, end);
     let out: Uint8Array;
     if (e.method === 0) {
-      if (e.compressedSize !== e.size) throw this.fail(`stored entry '${name}' has inconsistent sizes`);
+      if (e.compressedSize !== e.size) throw this.fail(`stored entry ${quoteName(name)} has inconsistent sizes`);
       out = raw;
     } else if (e.method === 8) {
+      this.inflated += e.size;
       try {
         out = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
       } catch (err) {
-        throw this.fail(`cannot inflate '${name}': ${err instanceof Error ? err.message : String(err)}`);
+        const why = (err as NodeJS.ErrnoException | null)?.code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates to more than the ${e.size} bytes it declares` : err instanceof Error ? err.message : String(err);
+        throw this.fail(`cannot inflate ${quoteName(name)}: ${why}`);
       }
-      if (out.length !== e.size) throw this.fail(`'${name}' inflated to ${out.length} bytes, expected ${e.size}`);
+      if (out.length !== e.size) throw this.fail(`${quoteName(name)} inflated to ${out.length} bytes, expected ${e.size}`);
     } else {
-      throw this.fail(`entry '${name}' uses compression method ${e.method} (only stored and deflate are supported)`);
+      throw this.fail(`entry ${quoteName(name)} uses compression method ${e.method} (only stored and deflate are supported)`);
     }
-    if (verify && (zlib.crc32(out) >>> 0) !== e.crc32) throw this.fail(`CRC mismatch in '${name}'`);
+    if ((opts.verify ?? true) && (zlib.crc32(out) >>> 0) !== e.crc32) throw this.fail(`CRC mismatch in ${quoteName(name)}`);
     return out;
   }
 }

@@ -26,6 +26,10 @@ export interface GraphModelSpec {
   visibleLayers?: (node: GraphNode) => boolean;
   /** Releases weights (tensors captured by node closures). */
   dispose?: () => void;
+  suggestedLayer?: string;
+  notes?: readonly string[];
+  /** `trainable` flags from the model file, by node name (see LayerInfo.trainable). */
+  trainable?: ReadonlyMap<string, boolean>;
 }
 
 export const INPUT = 'input';
@@ -34,6 +38,8 @@ export class GraphFeatModel implements FeatModel {
   readonly name: string;
   readonly preprocess: Preprocess;
   readonly labels?: readonly string[];
+  readonly suggestedLayer?: string;
+  readonly notes?: readonly string[];
   readonly layers: LayerInfo[];
   private readonly nodes: GraphNode[];
   private readonly index = new Map<string, number>();
@@ -45,6 +51,8 @@ export class GraphFeatModel implements FeatModel {
     this.preprocess = spec.preprocess;
     if (spec.labels) this.labels = spec.labels;
     if (spec.dispose) this.disposeFn = spec.dispose;
+    if (spec.suggestedLayer) this.suggestedLayer = spec.suggestedLayer;
+    if (spec.notes?.length) this.notes = spec.notes;
     spec.nodes.forEach((n, i) => {
       if (n.name === INPUT || this.index.has(n.name)) throw new Error(`duplicate node name '${n.name}'`);
       for (const src of n.inputs) {
@@ -52,10 +60,10 @@ export class GraphFeatModel implements FeatModel {
       }
       this.index.set(n.name, i);
     });
-    this.layers = this.inferShapes(spec.visibleLayers ?? (() => true));
+    this.layers = this.inferShapes(spec.visibleLayers ?? (() => true), spec.trainable);
   }
 
-  private inferShapes(visible: (n: GraphNode) => boolean): LayerInfo[] {
+  private inferShapes(visible: (n: GraphNode) => boolean, trainable?: ReadonlyMap<string, boolean>): LayerInfo[] {
     const [h, w] = this.preprocess.size;
     const names = this.nodes.map((n) => n.name);
     const shapes = tf.tidy(() => {
@@ -64,7 +72,10 @@ export class GraphFeatModel implements FeatModel {
       for (const [k, v] of Object.entries(out)) s[k] = v.shape.slice(1);
       return s;
     });
-    return this.nodes.filter(visible).map((n) => ({ name: n.name, kind: n.kind, shape: shapes[n.name] ?? [] }));
+    return this.nodes.filter(visible).map((n) => {
+      const t = trainable?.get(n.name);
+      return { name: n.name, kind: n.kind, shape: shapes[n.name] ?? [], ...(t === undefined ? {} : { trainable: t }) };
+    });
   }
 
   nodeIndex(name: string): number {

@@ -22,11 +22,10 @@
  * [-1, 1], RGB; default size 299×299. The network is fully convolutional up to
  * `avg_pool`, so any input ≥ 75×75 works.
  */
-import path from 'node:path';
 import { tf, type Tensor, type Tensor2D, type Tensor4D } from '../backend/tf.js';
 import { FeatvisError } from '../core/errors.js';
 import { GraphFeatModel, INPUT, type GraphNode } from './graph.js';
-import { mapKerasWeights, readKerasWeightsFile, type KerasLayerSpec, type KerasWeights, type KerasWeightsFile } from './kerasH5.js';
+import type { KerasLayerSpec, KerasWeights } from './kerasH5.js';
 import type { Preprocess } from '../core/types.js';
 
 export type KerasNaming = 'keras' | 'keras2';
@@ -38,18 +37,43 @@ export interface InceptionV3Options {
   classes?: number;
   /** Layer numbering (default 'keras': zero-based like current Keras). */
   naming?: KerasNaming;
+  /**
+   * Layer names as a model file spells them: current Keras (zero-based) name →
+   * file name (see kerasNames.ts). Overrides `naming`; unmapped names stay as they are.
+   */
+  rename?: ReadonlyMap<string, string>;
+  /**
+   * A custom classifier after `mixed10` (e.g. a fine-tuned model's own head), in
+   * place of Keras' `avg_pool` + `predictions`; `includeTop`/`classes` are then ignored.
+   */
+  head?: readonly HeadLayer[];
   /** Display name (default 'inceptionv3'). */
   name?: string;
   labels?: string[];
   preprocess?: Partial<Preprocess>;
+  /** Default 'mixed5' (as the model file names it). */
+  suggestedLayer?: string;
+  notes?: readonly string[];
+  /** `trainable` flags from the model file, by (file) layer name. */
+  trainable?: ReadonlyMap<string, boolean>;
 }
+
+export type HeadActivation = 'linear' | 'relu' | 'relu6' | 'elu' | 'selu' | 'sigmoid' | 'tanh' | 'softplus' | 'softmax';
+export const HEAD_ACTIVATIONS: readonly HeadActivation[] = ['linear', 'relu', 'relu6', 'elu', 'selu', 'sigmoid', 'tanh', 'softplus', 'softmax'];
+
+/** A Keras layer of a custom head, as inference runs it (dropout is the identity). */
+export type HeadLayer =
+  | { kind: 'global_average_pooling2d' | 'global_max_pooling2d' | 'flatten' | 'dropout'; name: string }
+  | { kind: 'average_pooling2d' | 'max_pooling2d'; name: string; pool: [number, number]; strides: [number, number]; padding: Padding }
+  | { kind: 'dense'; name: string; inputDim: number; units: number; activation: HeadActivation; useBias: boolean }
+  | { kind: 'activation'; name: string; activation: HeadActivation };
 
 export const INCEPTION_V3_PREPROCESS: Preprocess = { size: [299, 299], range: [-1, 1], channelOrder: 'RGB' };
 /** Smallest input size Keras accepts for InceptionV3. */
 export const INCEPTION_V3_MIN_SIZE = 75;
 const BN_EPSILON = 1e-3;
 
-type Padding = 'same' | 'valid';
+export type Padding = 'same' | 'valid';
 
 /** One Keras layer: name, inputs, weight spec, and how to run it given its weights. */
 interface LayerDef {
@@ -61,6 +85,16 @@ interface LayerDef {
   weights: KerasLayerSpec['weights'];
   /** Builds the node's forward function from the loaded weights (same order as `weights`). */
   make(weights: Float32Array[]): { run: (xs: Tensor[]) => Tensor; tensors: Tensor[] };
+  /** The Keras layer this node is, for checking a model file's topology against it (absent for head layers). */
+  keras?: KerasLayerExpectation;
+  /** Addressable but not listed in `layers` (logits, flatten, dropout). */
+  hidden?: boolean;
+}
+
+/** A Keras layer class and the config values it must have (each key: the accepted values). */
+export interface KerasLayerExpectation {
+  className: string;
+  config: Readonly<Record<string, readonly unknown[]>>;
 }
 
 /** Keras' auto-naming: per-class counters, zero- or one-based. */
@@ -103,6 +137,10 @@ class Builder {
         kind: 'conv2d',
         inputs: [x],
         weights: [{ name: 'kernel', shape: [kh, kw, cin, filters] }],
+        keras: {
+          className: 'Conv2D',
+          config: { filters: [filters], kernel_size: [[kh, kw]], strides: [[strides, strides]], padding: [padding], use_bias: [false], activation: ['linear'], dilation_rate: [[1, 1], undefined] },
+        },
         make: ([k]) => {
           const kernel = tf.tensor4d(k!, [kh, kw, cin, filters]);
           return { tensors: [kernel], run: ([t]) => tf.conv2d(t as Tensor4D, kernel, strides, padding) };
@@ -120,23 +158,28 @@ class Builder {
           { name: 'moving_mean', shape: [filters] },
           { name: 'moving_variance', shape: [filters] },
         ],
+        keras: { className: 'BatchNormalization', config: { scale: [false], center: [true, undefined], epsilon: [BN_EPSILON], axis: [3, -1, [3], [-1]] } },
         make: ([beta, mean, variance]) => {
-          // Inference BN with scale=False: (x − mean) / sqrt(var + eps) + beta = x·s + t.
-          const s = new Float32Array(filters);
-          const t = new Float32Array(filters);
-          for (let c = 0; c < filters; c++) {
-            s[c] = 1 / Math.sqrt(variance![c]! + BN_EPSILON);
-            t[c] = beta![c]! - mean![c]! * s[c]!;
-          }
-          const scale = tf.tensor1d(s);
-          const shift = tf.tensor1d(t);
+          // Inference BN with scale=False: (x − mean) / sqrt(var + eps) + beta = x·s + t, with s and t
+          // computed in float32 by TensorFlow's own kernels, as tf.nn.batch_normalization (Keras) does.
+          const [scale, shift] = tf.tidy(() => {
+            const inv = tf.rsqrt(tf.add(tf.tensor1d(variance!), BN_EPSILON));
+            return [inv, tf.sub(tf.tensor1d(beta!), tf.mul(tf.tensor1d(mean!), inv))];
+          });
           return { tensors: [scale, shift], run: ([v]) => tf.tidy(() => tf.add(tf.mul(v!, scale), shift)) };
         },
       },
       filters,
     );
     return this.add(
-      { name: this.names.next('activation'), kind: 'relu', inputs: [bn], weights: [], make: () => ({ tensors: [], run: ([v]) => tf.relu(v!) }) },
+      {
+        name: this.names.next('activation'),
+        kind: 'relu',
+        inputs: [bn],
+        weights: [],
+        keras: { className: 'Activation', config: { activation: ['relu'] } },
+        make: () => ({ tensors: [], run: ([v]) => tf.relu(v!) }),
+      },
       filters,
     );
   }
@@ -148,6 +191,7 @@ class Builder {
         kind: 'max_pooling2d',
         inputs: [x],
         weights: [],
+        keras: { className: 'MaxPooling2D', config: { pool_size: [[3, 3]], strides: [[2, 2]], padding: ['valid'] } },
         make: () => ({ tensors: [], run: ([v]) => tf.maxPool(v as Tensor4D, 3, 2, 'valid') }),
       },
       this.ch(x),
@@ -161,6 +205,7 @@ class Builder {
         kind: 'average_pooling2d',
         inputs: [x],
         weights: [],
+        keras: { className: 'AveragePooling2D', config: { pool_size: [[3, 3]], strides: [[1, 1]], padding: ['same'] } },
         make: () => ({ tensors: [], run: ([v]) => tf.avgPool(v as Tensor4D, 3, 1, 'same') }),
       },
       this.ch(x),
@@ -174,6 +219,7 @@ class Builder {
         kind: 'concatenate',
         inputs: xs,
         weights: [],
+        keras: { className: 'Concatenate', config: { axis: [-1, 3] } },
         make: () => ({ tensors: [], run: (vs) => tf.concat(vs as Tensor4D[], 3) }),
       },
       xs.reduce((a, x) => a + this.ch(x), 0),
@@ -198,6 +244,7 @@ class Builder {
         name: 'logits',
         weightLayer: 'predictions',
         kind: 'dense',
+        hidden: true,
         inputs: [pooled],
         weights: [
           { name: 'kernel', shape: [cin, classes] },
@@ -216,10 +263,103 @@ class Builder {
       classes,
     );
   }
+
+  /** A custom head after `x`, layer by layer (dense layers with a nonlinearity expose `<name>/preactivation`, hidden). */
+  head(x: string, layers: readonly HeadLayer[]): void {
+    let cur = x;
+    let width = this.ch(x);
+    for (const l of layers) {
+      const base = { name: l.name, inputs: [cur], weights: [] as KerasLayerSpec['weights'] };
+      switch (l.kind) {
+        case 'dropout':
+          cur = this.add({ ...base, kind: 'dropout', hidden: true, make: () => ({ tensors: [], run: ([v]) => v! }) }, width);
+          break;
+        case 'flatten':
+          cur = this.add({ ...base, kind: 'flatten', hidden: true, make: () => ({ tensors: [], run: ([v]) => tf.reshape(v!, [v!.shape[0]!, -1]) }) }, -1);
+          break;
+        case 'global_average_pooling2d':
+        case 'global_max_pooling2d': {
+          const avg = l.kind === 'global_average_pooling2d';
+          cur = this.add({ ...base, kind: l.kind, make: () => ({ tensors: [], run: ([v]) => (avg ? tf.mean(v!, [1, 2]) : tf.max(v!, [1, 2])) }) }, width);
+          break;
+        }
+        case 'average_pooling2d':
+        case 'max_pooling2d': {
+          const { pool, strides, padding } = l;
+          const avg = l.kind === 'average_pooling2d';
+          cur = this.add(
+            { ...base, kind: l.kind, make: () => ({ tensors: [], run: ([v]) => (avg ? tf.avgPool(v as Tensor4D, pool, strides, padding) : tf.maxPool(v as Tensor4D, pool, strides, padding)) }) },
+            width,
+          );
+          break;
+        }
+        case 'activation':
+          cur = this.add({ ...base, kind: l.activation, make: () => ({ tensors: [], run: ([v]) => activate(v!, l.activation) }) }, width);
+          break;
+        case 'dense': {
+          const { inputDim, units, useBias, activation } = l;
+          const linear = activation === 'linear';
+          const node = linear ? l.name : `${l.name}/preactivation`;
+          this.add(
+            {
+              name: node,
+              weightLayer: l.name,
+              kind: 'dense',
+              hidden: !linear,
+              inputs: [cur],
+              weights: [{ name: 'kernel', shape: [inputDim, units] }, ...(useBias ? [{ name: 'bias', shape: [units] }] : [])],
+              make: ([k, bias]) => {
+                const kernel = tf.tensor2d(k!, [inputDim, units]);
+                const b = bias ? tf.tensor1d(bias) : null;
+                const run = ([v]: Tensor[]): Tensor =>
+                  tf.tidy(() => {
+                    if (v!.rank !== 2 || v!.shape[1] !== inputDim) {
+                      throw new FeatvisError(`dense layer '${l.name}' expects ${inputDim} inputs per image, got shape [${v!.shape.slice(1).join(', ')}] (input size other than the model's?)`);
+                    }
+                    const y = tf.matMul(v as Tensor2D, kernel);
+                    return b ? tf.add(y, b) : y;
+                  });
+                return { tensors: b ? [kernel, b] : [kernel], run };
+              },
+            },
+            units,
+          );
+          cur = linear
+            ? node
+            : this.add({ name: l.name, kind: 'dense', inputs: [node], weights: [], make: () => ({ tensors: [], run: ([v]) => activate(v!, activation) }) }, units);
+          break;
+        }
+      }
+      width = this.ch(cur);
+    }
+  }
+}
+
+function activate(v: Tensor, a: HeadActivation): Tensor {
+  switch (a) {
+    case 'linear':
+      return tf.clone(v);
+    case 'relu':
+      return tf.relu(v);
+    case 'relu6':
+      return tf.relu6(v);
+    case 'elu':
+      return tf.elu(v);
+    case 'selu':
+      return tf.selu(v);
+    case 'sigmoid':
+      return tf.sigmoid(v);
+    case 'tanh':
+      return tf.tanh(v);
+    case 'softplus':
+      return tf.softplus(v);
+    case 'softmax':
+      return tf.softmax(v);
+  }
 }
 
 /** The InceptionV3 layer list in Keras' creation order (keras/src/applications/inception_v3.py). */
-function defineInceptionV3(opts: { includeTop: boolean; classes: number; naming: KerasNaming }): Builder {
+function defineInceptionV3(opts: Resolved): Builder {
   const b = new Builder(opts.naming);
   let x = b.convBn(INPUT, 32, 3, 3, 'valid', 2);
   x = b.convBn(x, 32, 3, 3, 'valid');
@@ -297,25 +437,75 @@ function defineInceptionV3(opts: { includeTop: boolean; classes: number; naming:
     x = b.concat([b1, b3c, bdc, bp], `mixed${9 + i}`);
   }
 
-  if (opts.includeTop) b.top(x, opts.classes);
+  if (opts.head) b.head(x, opts.head);
+  else if (opts.includeTop) b.top(x, opts.classes);
+  if (opts.rename) renameDefs(b.defs, opts.rename);
   return b;
 }
 
+/** Applies a file's layer names to the definitions (node names, inputs, weight layers). */
+function renameDefs(defs: LayerDef[], rename: ReadonlyMap<string, string>): void {
+  const r = (n: string): string => rename.get(n) ?? n;
+  const seen = new Set<string>();
+  for (const d of defs) {
+    d.name = r(d.name);
+    d.inputs = d.inputs.map((i) => (i === INPUT ? i : r(i)));
+    if (d.weightLayer) d.weightLayer = r(d.weightLayer);
+    if (seen.has(d.name)) throw new FeatvisError(`InceptionV3: renaming to the file's layer names gives '${d.name}' twice`);
+    seen.add(d.name);
+  }
+}
+
 /** The weights InceptionV3 expects, per Keras layer (layers without weights omitted). */
-export function inceptionV3WeightSpec(opts: Pick<InceptionV3Options, 'includeTop' | 'classes' | 'naming'> = {}): KerasLayerSpec[] {
+export function inceptionV3WeightSpec(opts: ArchOptions = {}): KerasLayerSpec[] {
   const b = defineInceptionV3(resolve(opts));
   return b.defs.filter((d) => d.weights.length > 0).map((d) => ({ name: d.weightLayer ?? d.name, weights: d.weights.map((w) => ({ ...w, shape: [...w.shape] })) }));
 }
 
 /** Every Keras layer name of InceptionV3 (without the input layer), in creation order. */
-export function inceptionV3LayerNames(opts: Pick<InceptionV3Options, 'includeTop' | 'naming'> = {}): string[] {
+export function inceptionV3LayerNames(opts: ArchOptions = {}): string[] {
   return defineInceptionV3(resolve(opts))
-    .defs.map((d) => d.name)
-    .filter((n) => n !== 'logits');
+    .defs.filter((d) => !d.hidden)
+    .map((d) => d.name);
 }
 
-function resolve(opts: Pick<InceptionV3Options, 'includeTop' | 'classes' | 'naming'>): { includeTop: boolean; classes: number; naming: KerasNaming } {
-  return { includeTop: opts.includeTop ?? true, classes: opts.classes ?? 1000, naming: opts.naming ?? 'keras' };
+/** One InceptionV3 node as featvis builds it, with the Keras layer it stands for (for topology checks). */
+export interface InceptionV3Node {
+  name: string;
+  inputs: readonly string[];
+  weightLayer: string;
+  weights: KerasLayerSpec['weights'];
+  keras?: KerasLayerExpectation;
+}
+
+/** The nodes of InceptionV3 (with the options' naming and head), in creation order; `input` is the network input. */
+export function inceptionV3Nodes(opts: ArchOptions = {}): InceptionV3Node[] {
+  return defineInceptionV3(resolve(opts)).defs.map((d) => ({
+    name: d.name,
+    inputs: [...d.inputs],
+    weightLayer: d.weightLayer ?? d.name,
+    weights: d.weights,
+    ...(d.keras ? { keras: d.keras } : {}),
+  }));
+}
+
+type ArchOptions = Pick<InceptionV3Options, 'includeTop' | 'classes' | 'naming' | 'rename' | 'head'>;
+interface Resolved {
+  includeTop: boolean;
+  classes: number;
+  naming: KerasNaming;
+  rename?: ReadonlyMap<string, string>;
+  head?: readonly HeadLayer[];
+}
+
+function resolve(opts: ArchOptions): Resolved {
+  return {
+    includeTop: opts.includeTop ?? true,
+    classes: opts.classes ?? 1000,
+    naming: opts.rename ? 'keras' : (opts.naming ?? 'keras'), // renaming maps from current Keras names
+    ...(opts.rename ? { rename: opts.rename } : {}),
+    ...(opts.head ? { head: opts.head } : {}),
+  };
 }
 
 /** True when a Keras weights file's layer names look like InceptionV3 (mixed0 … mixed10). */
@@ -325,7 +515,7 @@ export function looksLikeInceptionV3(layerNames: readonly string[]): boolean {
 }
 
 /** Builds InceptionV3 as a GraphFeatModel from weights already mapped by name. */
-export function buildInceptionV3(weights: KerasWeights, opts: InceptionV3Options = {}): GraphFeatModel {
+export function buildInceptionV3(weights: Pick<KerasWeights, 'get'>, opts: InceptionV3Options = {}): GraphFeatModel {
   const r = resolve(opts);
   const b = defineInceptionV3(r);
   const owned: Tensor[] = [];
@@ -347,12 +537,16 @@ export function buildInceptionV3(weights: KerasWeights, opts: InceptionV3Options
           : run;
       nodes.push({ name: d.name, inputs: d.inputs, kind: d.kind, run: checked });
     }
+    const hidden = new Set(b.defs.filter((d) => d.hidden).map((d) => d.name));
     return new GraphFeatModel({
       name: opts.name ?? 'inceptionv3',
       nodes,
       preprocess: { ...INCEPTION_V3_PREPROCESS, ...opts.preprocess },
       ...(opts.labels ? { labels: opts.labels } : {}),
-      visibleLayers: (n) => n.name !== 'logits',
+      suggestedLayer: opts.suggestedLayer ?? 'mixed5',
+      ...(opts.notes ? { notes: opts.notes } : {}),
+      ...(opts.trainable ? { trainable: opts.trainable } : {}),
+      visibleLayers: (n) => !hidden.has(n.name),
       dispose: () => {
         for (const t of owned) t.dispose();
         owned.length = 0;
@@ -362,29 +556,4 @@ export function buildInceptionV3(weights: KerasWeights, opts: InceptionV3Options
     for (const t of owned) t.dispose();
     throw err;
   }
-}
-
-/**
- * Loads InceptionV3 from a Keras weights file (official keras-applications .h5,
- * a `save_weights` .h5 / .weights.h5, or a full-model .h5). `includeTop` is
- * inferred from the file unless given.
- */
-export function loadInceptionV3(file: string | KerasWeightsFile, opts: InceptionV3Options = {}): GraphFeatModel {
-  const wf = typeof file === 'string' ? readKerasWeightsFile(file) : file;
-  const names = wf.layers.map((l) => l.name);
-  if (!looksLikeInceptionV3(names)) {
-    throw new FeatvisError(`${wf.source} does not contain Keras InceptionV3 weights (no layers mixed0 … mixed10)`);
-  }
-  const pred = wf.layers.find((l) => l.name === 'predictions' && l.weights.length === 2);
-  const includeTop = opts.includeTop ?? pred !== undefined;
-  const classes = opts.classes ?? pred?.weights.find((w) => w.shape.length === 2)?.shape[1] ?? 1000;
-  if (opts.includeTop === true && !pred) throw new FeatvisError(`${wf.source} has no 'predictions' layer (a notop file?): use includeTop: false`);
-  const spec = inceptionV3WeightSpec({ includeTop, classes, naming: opts.naming ?? 'keras' });
-  const weights = mapKerasWeights(wf, spec, includeTop ? {} : { ignoreFileLayers: ['predictions'] });
-  return buildInceptionV3(weights, {
-    ...opts,
-    includeTop,
-    classes,
-    name: opts.name ?? path.basename(wf.source).replace(/\.(weights\.)?(h5|hdf5)$/i, ''),
-  });
 }

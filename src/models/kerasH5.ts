@@ -20,6 +20,7 @@
  */
 import { FeatvisError } from '../core/errors.js';
 import { openHdf5, type Hdf5Group } from '../io/hdf5.js';
+import { kerasFamily as family } from './kerasNames.js';
 
 export interface KerasWeightSpec {
   /** Keras weight name, e.g. `kernel`, `bias`, `beta`, `moving_mean`. */
@@ -53,6 +54,8 @@ export interface KerasWeightsFile {
   layout: KerasH5Layout;
   /** Every layer in the file (with or without weights), in file order. */
   layers: KerasFileLayer[];
+  /** The model's topology (`model_config` of a full-model `model.save` .h5), parsed JSON, when the file has one. */
+  modelConfig?: unknown;
 }
 
 /** Max layers / weights per layer accepted from a file (sanity bounds). */
@@ -65,7 +68,8 @@ export function readKerasWeightsFile(source: string | Hdf5Group): KerasWeightsFi
   const label = root.fileLabel;
   const keys = root.keys();
   if (keys.includes('model_weights') && root.get('model_weights')?.kind === 'group') {
-    return { source: label, layout: 'legacy-model', layers: legacyLayers(root.group('model_weights'), label) };
+    const modelConfig = readModelConfig(root, label);
+    return { source: label, layout: 'legacy-model', layers: legacyLayers(root.group('model_weights'), label), ...(modelConfig === undefined ? {} : { modelConfig }) };
   }
   if (root.stringListAttr('layer_names') !== null || root.stringListAttr('layer_names0') !== null) {
     return { source: label, layout: 'legacy-weights', layers: legacyLayers(root, label) };
@@ -78,6 +82,21 @@ export function readKerasWeightsFile(source: string | Hdf5Group): KerasWeightsFi
     `${label} is an HDF5 file but not a Keras weights file: expected a root attribute 'layer_names' (Keras save_weights .h5), ` +
       `a 'model_weights' group (Keras model.save .h5) or a 'layers' group (Keras 3 .weights.h5); found members: ${keys.slice(0, 10).join(', ') || '(none)'}`,
   );
+}
+
+const MAX_MODEL_CONFIG_CHARS = 64 << 20;
+
+/** The `model_config` JSON attribute of a legacy full-model file, parsed (data only), or undefined. */
+function readModelConfig(root: Hdf5Group, label: string): unknown {
+  const raw = root.stringListAttr('model_config');
+  if (raw === null || raw.length !== 1) return undefined;
+  const text = raw[0]!;
+  if (text.length > MAX_MODEL_CONFIG_CHARS) throw new FeatvisError(`${label}: model_config is ${text.length} characters, over the ${MAX_MODEL_CONFIG_CHARS} accepted`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new FeatvisError(`${label}: model_config is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
 }
 
 /** Keras' `load_attributes_from_hdf5_group`: attributes over 64 KB are split into name0, name1, … */
@@ -240,12 +259,6 @@ function pairWeights(l: KerasLayerSpec, f: KerasFileLayer): Map<string, KerasFil
 export function baseWeightName(stored: string): string {
   const last = stored.split('/').pop() ?? stored;
   return last.replace(/:\d+$/, '');
-}
-
-/** Splits `conv2d_12` into family `conv2d` and number 12; `conv2d` is number 0. */
-function family(name: string): [string, number] {
-  const m = /^(.*?)_(\d+)$/.exec(name);
-  return m ? [m[1]!, Number(m[2])] : [name, 0];
 }
 
 /**

@@ -5,15 +5,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from '../backend/tf.js';
 import { FeatvisError } from '../core/errors.js';
-import { readTfjsArtifacts, isGraphModelArtifacts } from './tfjsFiles.js';
-import { GraphFeatModelTfjs, LayersFeatModel } from './tfjsModel.js';
+import { checkName } from '../core/check.js';
+import { readTfjsArtifacts } from './tfjsFiles.js';
+import { featModelFromTfjsArtifacts } from './tfjsLoad.js';
+import { weightBytes } from './tfjsArtifacts.js';
 import type { FeatModel, Preprocess } from '../core/types.js';
 import { zooLoaders } from './zoo.js';
 import { readSidecar, type LoadOptions, type ModelLoader } from './sidecar.js';
 import { dataFile } from '../core/paths.js';
 import { tfliteLoaders } from './tflite.js';
+import { nsfwjsLoaders } from './nsfwjs.js';
 import { attachFingerprint, weightsFingerprint } from './fingerprint.js';
 import { fileDigest } from '../io/cache.js';
 
@@ -35,23 +37,16 @@ async function loadTfjs(source: string, opts: LoadOptions): Promise<FeatModel> {
   const preprocess: Preprocess = { ...DEFAULT_PREPROCESS, ...side.preprocess, ...opts.preprocess };
   const name = opts.name ?? side.name ?? path.basename(source.endsWith('.json') ? path.dirname(source) : source.replace(/\/+$/, ''));
   const labels = opts.labels ?? side.labels;
-  const wd = artifacts.weightData;
-  const fingerprint = weightsFingerprint(wd === undefined ? [] : Array.isArray(wd) ? wd : [wd]);
-  const common = { name, fingerprint, preprocess, ...(labels ? { labels } : {}), ...(side.suggestedLayer ? { suggestedLayer: side.suggestedLayer } : {}) };
-  try {
-    if (isGraphModelArtifacts(artifacts)) {
-      return new GraphFeatModelTfjs(await tf.loadGraphModel(tf.io.fromMemory(artifacts)), common);
-    }
-    const m = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-    const inShape = m.inputs[0]?.shape;
-    if (!opts.preprocess?.size && !side.preprocess?.size && inShape && inShape[1] && inShape[2]) {
-      preprocess.size = [inShape[1], inShape[2]];
-    }
-    return new LayersFeatModel(m, common);
-  } catch (err) {
-    if (err instanceof FeatvisError) throw err;
-    throw new FeatvisError(`could not build the TF.js model from ${source}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  return featModelFromTfjsArtifacts(artifacts, {
+    source,
+    name,
+    fingerprint: weightsFingerprint([weightBytes(artifacts)]),
+    preprocess,
+    sizeGiven: !!(opts.preprocess?.size ?? side.preprocess?.size),
+    ...(labels ? { labels } : {}),
+    ...(side.suggestedLayer ? { suggestedLayer: side.suggestedLayer } : {}),
+    ...(opts.runtime ? { runtime: opts.runtime } : {}),
+  });
 }
 
 /** Models shipped inside featvis (data/<id>/model.json), usable offline anywhere. */
@@ -73,10 +68,11 @@ registerLoader({
   load: loadTfjs,
 });
 
-// Zoo ids ('inceptionv3', …), Keras .h5 files and .tflite files.
-for (const l of [...zooLoaders(), ...tfliteLoaders()]) registerLoader(l);
+// Zoo ids ('inceptionv3', …), Keras .h5 files, .tflite files and nsfwjs:<id> bundles.
+for (const l of [...zooLoaders(), ...tfliteLoaders(), ...nsfwjsLoaders()]) registerLoader(l);
 
 export async function loadModel(source: string, opts: LoadOptions = {}): Promise<FeatModel> {
+  checkName('loadModel()', 'source', source);
   const loader = loaders.find((l) => l.matches(source));
   if (!loader) {
     if (!/^https?:/.test(source) && !fs.existsSync(source)) throw new FeatvisError(`model not found: '${source}' is neither a file, a folder nor a known model id`);

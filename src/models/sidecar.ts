@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { FeatvisError } from '../core/errors.js';
+import { readTextFile } from '../io/readFile.js';
 import type { FeatModel, Preprocess } from '../core/types.js';
 
 export interface LoadOptions {
@@ -15,6 +16,12 @@ export interface LoadOptions {
   labels?: string[];
   /** Display name. */
   name?: string;
+  /**
+   * Which engine runs an architecture featvis knows (Keras InceptionV3 in a TF.js
+   * model.json): 'featvis' (default) builds it with featvis's own graph, faster;
+   * 'tfjs' runs the generic TF.js LayersModel.
+   */
+  runtime?: 'featvis' | 'tfjs';
 }
 
 /** Format-specific loaders register here (tflite, keras-h5, zoo…), keyed by a test on the source. */
@@ -38,7 +45,7 @@ export function readSidecar(modelPath: string): Sidecar {
   if (!fs.existsSync(f)) return {};
   let j: Sidecar & { labelsFile?: string };
   try {
-    j = JSON.parse(fs.readFileSync(f, 'utf8')) as Sidecar & { labelsFile?: string };
+    j = JSON.parse(readTextFile(f, { what: 'featvis.json', maxBytes: 16 << 20 })) as Sidecar & { labelsFile?: string };
   } catch (err) {
     throw new FeatvisError(`${f} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -47,6 +54,6 @@ export function readSidecar(modelPath: string): Sidecar {
   if (j.name) out.name = j.name;
   if (j.preprocess) out.preprocess = j.preprocess;
   if (j.labels) out.labels = j.labels;
-  else if (j.labelsFile) out.labels = fs.readFileSync(path.join(dir, path.basename(j.labelsFile)), 'utf8').split('\n').filter((l) => l.length > 0);
+  else if (j.labelsFile) out.labels = readTextFile(path.join(dir, path.basename(j.labelsFile)), { what: 'labels file', maxBytes: 16 << 20 }).split('\n').filter((l) => l.length > 0);
   return out;
 }

@@ -2,90 +2,93 @@
  * Reads a TF.js `model.json` + weight shards from disk or a URL as plain data
  * (JSON.parse and byte copies only: nothing in the files is executed).
  * Works on every backend (no reliance on tfjs-node's file:// handler).
+ *
+ * The files are untrusted: the manifest is checked field by field and its
+ * weight size computed first; every shard must be a regular file inside the
+ * model folder (also after resolving symlinks) and is read only up to the
+ * bytes the manifest needs; remote shard paths must stay under the model's
+ * URL folder.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelArtifacts as TfModelArtifacts, WeightsManifestEntry } from '../backend/tf.js';
-import { FeatvisError } from '../core/errors.js';
+import type { ModelArtifacts } from '../backend/tf.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
 import { ensureCached } from '../io/cache.js';
-import crypto from 'node:crypto';
+import { openRegularFile, readTextFile } from '../io/readFile.js';
+import { relativeUrlInside, resolveInsideFolder } from '../io/safePaths.js';
+import { MAX_MODEL_JSON_BYTES, parseTfjsModelJson, type TfjsModelJson } from '../io/tfjsManifest.js';
 
-type ModelArtifacts = TfModelArtifacts;
-
-interface ModelJson {
-  format?: string;
-  modelTopology?: unknown;
-  weightsManifest?: Array<{ paths: string[]; weights: unknown[] }>;
-  [k: string]: unknown;
+/** Downloads a remote model.json and its shards into the cache; returns the cached model.json. */
+async function cacheRemoteModel(source: string): Promise<string> {
+  const key = crypto.createHash('sha256').update(source).digest('hex').slice(0, 16);
+  const jsonPath = await ensureCached({ url: source, cacheName: `tfjs/${key}/model.json`, description: `TF.js model ${source}` });
+  const j = parseTfjsModelJson(readTextFile(jsonPath, { what: 'model file', maxBytes: MAX_MODEL_JSON_BYTES }), source);
+  // Check every path before downloading any.
+  const urls = j.paths.map((p) => relativeUrlInside(source, p, source));
+  for (const [i, p] of j.paths.entries()) {
+    await ensureCached({ url: urls[i]!, cacheName: `tfjs/${key}/${p}`, description: `TF.js weights ${p}` });
+  }
+  return jsonPath;
 }
 
-const MAX_JSON_BYTES = 64 << 20;
-
-function parseModelJson(text: string, where: string): ModelJson {
-  let j: unknown;
+/**
+ * Reads the shards of `j` (paths relative to `dir`) into one buffer of exactly
+ * the bytes the manifest needs: every shard is checked (inside the folder,
+ * regular file, sizes add up) before any byte is read.
+ */
+export function readTfjsShards(dir: string, j: TfjsModelJson, where: string): ArrayBuffer {
+  const opened: Array<{ fd: number; take: number; p: string }> = [];
   try {
-    j = JSON.parse(text);
-  } catch (err) {
-    throw new FeatvisError(`${where} is not valid JSON (${err instanceof Error ? err.message : String(err)}): is it a TF.js model.json?`);
+    let available = 0;
+    for (const p of j.paths) {
+      const real = resolveInsideFolder(dir, p, { where, what: 'weight path' });
+      if (real === null) throw new FeatvisError(`${where}: weight shard ${quoteName(p)} is missing (expected at ${quoteName(path.resolve(dir, p))})`);
+      const { fd, stats } = openRegularFile(real, `weight shard ${quoteName(p)} of ${where}`);
+      const take = Math.min(stats.size, j.weightBytes - available);
+      opened.push({ fd, take, p });
+      available += take;
+    }
+    if (available < j.weightBytes) {
+      throw new FeatvisError(`${where}: weight shards hold ${available} bytes but the manifest needs ${j.weightBytes}: truncated file?`);
+    }
+    const out = new Uint8Array(j.weightBytes);
+    let at = 0;
+    for (const s of opened) {
+      let got = 0;
+      while (got < s.take) {
+        const n = fs.readSync(s.fd, out, at + got, s.take - got, got);
+        if (n === 0) throw new FeatvisError(`${where}: weight shard ${quoteName(s.p)} shrank while it was read`);
+        got += n;
+      }
+      at += s.take;
+    }
+    return out.buffer;
+  } finally {
+    for (const s of opened) fs.closeSync(s.fd);
   }
-  if (typeof j !== 'object' || j === null || !('modelTopology' in j) || !('weightsManifest' in j)) {
-    throw new FeatvisError(`${where} is not a TF.js model.json (it needs "modelTopology" and "weightsManifest").`);
-  }
-  return j as ModelJson;
 }
 
-function safeJoin(dir: string, rel: string, where: string): string {
-  const p = path.resolve(dir, rel);
-  if (!p.startsWith(path.resolve(dir) + path.sep)) throw new FeatvisError(`${where}: weight path '${rel}' escapes the model folder`);
-  return p;
-}
-
-/** Local path or http(s) URL of a model.json → artifacts for tf.io.fromMemory. */
+/** Local path or http(s) URL of a model.json (or a folder holding one) → artifacts for tf.io.fromMemory. */
 export async function readTfjsArtifacts(source: string): Promise<ModelArtifacts> {
+  if (typeof source !== 'string' || source.length === 0) throw new FeatvisError('readTfjsArtifacts: source must be a non-empty string');
   let jsonPath = source;
   if (/^https?:\/\//.test(source)) {
-    const key = crypto.createHash('sha256').update(source).digest('hex').slice(0, 16);
-    jsonPath = await ensureCached({ url: source, cacheName: `tfjs/${key}/model.json`, description: `TF.js model ${source}` });
-    const j = parseModelJson(fs.readFileSync(jsonPath, 'utf8'), source);
-    const base = source.slice(0, source.lastIndexOf('/') + 1);
-    for (const group of j.weightsManifest ?? []) {
-      for (const p of group.paths) {
-        if (p.includes('..') || p.startsWith('/')) throw new FeatvisError(`${source}: weight path '${p}' escapes the model folder`);
-        await ensureCached({ url: new URL(p, base).toString(), cacheName: `tfjs/${key}/${p}`, description: `TF.js weights ${p}` });
-      }
+    jsonPath = await cacheRemoteModel(source);
+  } else {
+    let isDir = false;
+    try {
+      isDir = fs.statSync(source).isDirectory();
+    } catch {
+      // reported below as a missing model file
     }
-  } else if (fs.existsSync(source) && fs.statSync(source).isDirectory()) {
-    jsonPath = path.join(source, 'model.json');
+    if (isDir) jsonPath = path.join(source, 'model.json');
   }
-  if (!fs.existsSync(jsonPath)) throw new FeatvisError(`model file not found: ${jsonPath}`);
-  const size = fs.statSync(jsonPath).size;
-  if (size > MAX_JSON_BYTES) throw new FeatvisError(`${jsonPath} is ${size} bytes: too large for a model.json`);
-  const j = parseModelJson(fs.readFileSync(jsonPath, 'utf8'), jsonPath);
-  const dir = path.dirname(jsonPath);
-  const specs: unknown[] = [];
-  const buffers: Buffer[] = [];
-  for (const group of j.weightsManifest ?? []) {
-    if (!Array.isArray(group.paths) || !Array.isArray(group.weights)) throw new FeatvisError(`${jsonPath}: malformed weightsManifest`);
-    for (const p of group.paths) {
-      const f = safeJoin(dir, p, jsonPath);
-      if (!fs.existsSync(f)) throw new FeatvisError(`${jsonPath}: weight shard '${p}' is missing (expected at ${f})`);
-      buffers.push(fs.readFileSync(f));
-    }
-    specs.push(...group.weights);
-  }
-  const all = Buffer.concat(buffers);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength);
-  const expected = (specs as Array<{ shape: number[]; dtype?: string; quantization?: { dtype: string } }>).reduce((acc, s) => {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const bytes = s.quantization ? (s.quantization.dtype === 'uint8' ? 1 : 2) : 4;
-    return acc + n * bytes;
-  }, 0);
-  if (expected > all.byteLength) {
-    throw new FeatvisError(`${jsonPath}: weight shards hold ${all.byteLength} bytes but the manifest needs ${expected}: truncated file?`);
-  }
+  const j = parseTfjsModelJson(readTextFile(jsonPath, { what: 'model file', maxBytes: MAX_MODEL_JSON_BYTES }), jsonPath);
+  const weightData = readTfjsShards(path.dirname(jsonPath), j, jsonPath);
   const artifacts: ModelArtifacts = {
     modelTopology: j.modelTopology as ModelArtifacts['modelTopology'],
-    weightSpecs: specs as WeightsManifestEntry[],
+    weightSpecs: j.specs,
     weightData,
   };
   if (j.format) artifacts.format = j.format;

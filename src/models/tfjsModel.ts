@@ -15,6 +15,7 @@ export interface TfjsModelOptions {
   labels?: string[];
   suggestedLayer?: string;
   fingerprint?: string;
+  notes?: readonly string[];
 }
 
 const SKIP_KINDS = new Set(['InputLayer', 'Dropout', 'Flatten', 'Reshape', 'ZeroPadding2D']);
@@ -25,6 +26,7 @@ export class LayersFeatModel implements FeatModel {
   readonly preprocess: Preprocess;
   readonly labels?: readonly string[];
   readonly suggestedLayer?: string;
+  readonly notes?: readonly string[];
   readonly layers: LayerInfo[];
   private readonly subModels = new Map<string, LayersModel>();
 
@@ -34,12 +36,15 @@ export class LayersFeatModel implements FeatModel {
     this.preprocess = opts.preprocess;
     if (opts.labels) this.labels = opts.labels;
     if (opts.suggestedLayer) this.suggestedLayer = opts.suggestedLayer;
+    if (opts.notes?.length) this.notes = opts.notes;
     this.layers = model.layers
       .filter((l) => !SKIP_KINDS.has(l.getClassName()))
       .map((l) => {
         const shape = l.outputShape;
         const s = Array.isArray(shape[0]) ? (shape[0] as number[]) : (shape as number[]);
-        return { name: l.name, kind: l.getClassName(), shape: s.slice(1).map((d) => d ?? -1) };
+        const info: LayerInfo = { name: l.name, kind: l.getClassName(), shape: s.slice(1).map((d) => d ?? -1) };
+        if (l.weights.length > 0) info.trainable = l.trainable;
+        return info;
       });
   }
 
@@ -77,6 +82,8 @@ export class GraphFeatModelTfjs implements FeatModel {
   readonly fingerprint?: string;
   readonly preprocess: Preprocess;
   readonly labels?: readonly string[];
+  readonly suggestedLayer?: string;
+  readonly notes?: readonly string[];
   readonly layers: LayerInfo[];
   private readonly inputName: string;
 
@@ -85,6 +92,8 @@ export class GraphFeatModelTfjs implements FeatModel {
     if (opts.fingerprint) this.fingerprint = opts.fingerprint;
     this.preprocess = opts.preprocess;
     if (opts.labels) this.labels = opts.labels;
+    if (opts.suggestedLayer) this.suggestedLayer = opts.suggestedLayer;
+    if (opts.notes?.length) this.notes = opts.notes;
     this.inputName = model.inputs[0]?.name ?? 'input';
     const [h, w] = opts.preprocess.size;
     const nodeNames = Object.keys((model as unknown as { executor: { graph: { nodes: Record<string, { op: string }> } } }).executor.graph.nodes);

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tf, type Tensor } from '../backend/tf.js';
 import { FeatvisError } from '../core/errors.js';
+import { readRegularFile, readTextFile } from '../io/readFile.js';
 import { GraphFeatModel, INPUT, type GraphNode } from './graph.js';
 import { readSidecar, type LoadOptions, type ModelLoader } from './sidecar.js';
 import type { Preprocess } from '../core/types.js';
@@ -67,12 +68,7 @@ const MAX_INPUT_SIDE = 2048;
 
 /** Reads and decodes one .tflite file. */
 export function readTfliteFile(file: string): TfliteSource {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (err) {
-    throw new FeatvisError(`cannot read TFLite model ${file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
+  const bytes = readRegularFile(file, { what: 'TFLite model', maxBytes: 2 ** 31 });
   const u8 = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { file, model: parseTflite(u8, file) };
 }
@@ -105,7 +101,7 @@ function readLabels(dir: string): string[] | undefined {
   for (const f of ['imagenet_labels.txt', 'labels.txt']) {
     const p = path.join(dir, f);
     if (fs.existsSync(p)) {
-      const lines = fs.readFileSync(p, 'utf8').split(/\r?\n/).map((l) => l.trim());
+      const lines = readTextFile(p, { what: 'labels file', maxBytes: 16 << 20 }).split(/\r?\n/).map((l) => l.trim());
       while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
       return lines;
     }

@@ -17,6 +17,7 @@
 import { tf, type Tensor, type Tensor1D, type Tensor4D } from '../backend/tf.js';
 import { channelRangeError, FeatvisError, unknownLayerError } from '../core/errors.js';
 import type { FeatModel, LayerInfo } from '../core/types.js';
+import { checkFiniteList, checkIndex, checkIndexList, checkName } from '../core/check.js';
 
 /** What an objective sees at one evaluation. */
 export interface ObjectiveContext {
@@ -105,19 +106,11 @@ export function isObjective(x: unknown): x is Objective {
   return x instanceof Obj;
 }
 
-function checkLayerName(name: unknown, what: string): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) throw new FeatvisError(`${what} needs a layer name (a non-empty string), got ${JSON.stringify(name) ?? String(name)}`);
-}
-
-function checkIndex(c: unknown, what: string): asserts c is number {
-  if (typeof c !== 'number' || !Number.isInteger(c) || c < 0) throw new FeatvisError(`${what} needs a channel index (an integer ≥ 0), got ${JSON.stringify(c) ?? String(c)}`);
-}
-
 /** A custom objective: `score` gets the activations of `layers` and the image (see ObjectiveContext). */
 export function objective(spec: ObjectiveSpec): Objective {
   if (typeof spec?.name !== 'string' || typeof spec.score !== 'function') throw new FeatvisError('objective({ name, score }) needs a name and a score function');
   const layers = [...(spec.layers ?? [])];
-  layers.forEach((l) => checkLayerName(l, `objective '${spec.name}'`));
+  layers.forEach((l, i) => checkName('objective()', `layers[${i}]`, l));
   return new Obj(spec.name, layers, spec.score, (m) => {
     for (const l of layers) layerInfo(m, l);
     spec.validate?.(m);
@@ -156,8 +149,8 @@ export function spatialMean(t: Tensor): Tensor {
 }
 
 export function channel(layer: string, c: number): Objective {
-  checkLayerName(layer, 'channel()');
-  checkIndex(c, 'channel()');
+  checkName('channel()', 'layer', layer);
+  checkIndex('channel()', 'channel', c);
   return new Obj(
     `${layer}:${c}`,
     [layer],
@@ -168,10 +161,9 @@ export function channel(layer: string, c: number): Objective {
 
 /** Batched AM: item i maximises channel cs[i] (the batch size must equal cs.length). */
 export function channels(layer: string, cs: readonly number[]): Objective {
-  checkLayerName(layer, 'channels()');
-  if (!Array.isArray(cs) || cs.length === 0) throw new FeatvisError('channels() needs a non-empty list of channel indices');
-  cs.forEach((c) => checkIndex(c, 'channels()'));
-  const list = [...cs];
+  checkName('channels()', 'layer', layer);
+  const list = checkIndexList('channels()', 'channels', cs);
+  if (list.length === 0) throw new FeatvisError('channels(): channels must not be empty');
   return new Obj(
     `${layer}:[${list.join(',')}]`,
     [layer],
@@ -186,9 +178,10 @@ export function channels(layer: string, cs: readonly number[]): Objective {
 }
 
 export function neuron(layer: string, c: number, x?: number, y?: number): Objective {
-  checkLayerName(layer, 'neuron()');
-  checkIndex(c, 'neuron()');
-  for (const v of [x, y]) if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v))) throw new FeatvisError(`neuron() positions must be integers, got ${String(v)}`);
+  checkName('neuron()', 'layer', layer);
+  checkIndex('neuron()', 'channel', c);
+  if (x !== undefined) checkIndex('neuron()', 'x', x);
+  if (y !== undefined) checkIndex('neuron()', 'y', y);
   return new Obj(
     `${layer}:${c}@${x ?? 'c'},${y ?? 'c'}`,
     [layer],
@@ -207,7 +200,7 @@ export function neuron(layer: string, c: number, x?: number, y?: number): Object
 
 /** DeepDream objective: mean of squared activations of the whole layer. */
 export function layer(name: string): Objective {
-  checkLayerName(name, 'layer()');
+  checkName('layer()', 'name', name);
   return new Obj(
     name,
     [name],
@@ -222,11 +215,9 @@ export function layer(name: string): Objective {
 
 /** Mean over space of the dot product with `vec` (length = channels). */
 export function direction(layerName: string, vec: readonly number[]): Objective {
-  checkLayerName(layerName, 'direction()');
-  if (!Array.isArray(vec) || vec.length === 0 || vec.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
-    throw new FeatvisError('direction() needs a non-empty list of finite numbers');
-  }
-  const v = Float32Array.from(vec);
+  checkName('direction()', 'layer', layerName);
+  const v = Float32Array.from(checkFiniteList('direction()', 'vector', vec));
+  if (v.length === 0) throw new FeatvisError('direction(): vector must not be empty');
   return new Obj(
     `${layerName}·dir`,
     [layerName],
@@ -239,7 +230,11 @@ export function direction(layerName: string, vec: readonly number[]): Objective 
 }
 
 export function sum(objs: readonly Objective[]): Objective {
+  if (!Array.isArray(objs)) throw new FeatvisError('sum(): expects an array of objectives');
   if (objs.length === 0) throw new FeatvisError('empty objective sum');
+  objs.forEach((o, i) => {
+    if (!isObjective(o)) throw new FeatvisError(`sum(): item ${i} is not an objective`);
+  });
   return objs.slice(1).reduce((a, b) => a.plus(b), objs[0]!);
 }
 

@@ -8,7 +8,7 @@ import { tf } from '../backend/tf.js';
 import { batchToImages, type RgbImage } from '../data/image.js';
 import type { FeatModel } from '../core/types.js';
 import { channels as channelObjective, type Objective } from './objectives.js';
-import { createParam, type ParamOptions } from './param/index.js';
+import { createParam } from './param/index.js';
 import { render, type StepInfo } from './render.js';
 import { channelSeed, type AmImageSettings } from './settings.js';
 import type { Regularizers } from './regularizers.js';
@@ -21,8 +21,6 @@ export interface ChannelBatch extends AmImageSettings {
   snapshots?: readonly number[];
   /** Added to each channel's objective (e.g. a diversity term); default none. */
   extra?: Objective;
-  /** Options of the parameterisation beyond size and seeds (e.g. MACO's contrast). */
-  paramOptions?: Partial<Omit<ParamOptions, 'batch' | 'height' | 'width' | 'seed'>> & { contrast?: number; decayPower?: number };
 }
 
 export interface ChannelBatchResult {

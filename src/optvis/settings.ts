@@ -6,7 +6,7 @@
  *   amSettings({ layer: 'mixed6', channels: [3], steps: 512, regularizers: { tv: 0.5 } })
  */
 import { FeatvisError } from '../core/errors.js';
-import { PARAM_KINDS, type ParamKind } from './param/index.js';
+import { PARAM_KINDS, type ParamExtras, type ParamKind } from './param/index.js';
 import { validateRegularizers, type Regularizers } from './regularizers.js';
 import { parseTransforms, type TransformList } from './transforms.js';
 
@@ -21,6 +21,8 @@ export interface AmImageSettings {
   decorrelate: boolean;
   /** Per-step random transforms (a list of steps, see transforms.ts). */
   transforms: TransformList;
+  /** Options of the parameterisation (MACO: contrast; fft: decayPower). */
+  paramOptions?: ParamExtras;
 }
 
 /** One AM job: which channels, and how. */
@@ -80,6 +82,14 @@ export function checkAmSettings(s: AmSettings): void {
   if (!posInt(s.batchSize)) throw new FeatvisError(`batch size must be a positive integer, got ${String(s.batchSize)}`);
   if (!Array.isArray(s.snapshots) || s.snapshots.some((n) => !posInt(n))) throw new FeatvisError('snapshots must be a list of positive step numbers');
   validateRegularizers(s.regularizers);
+  const po = s.paramOptions;
+  if (po !== undefined) {
+    if (typeof po !== 'object' || po === null) throw new FeatvisError('paramOptions must be an object such as { contrast: 2.5 }');
+    for (const [k, v] of Object.entries(po)) {
+      if (k !== 'contrast' && k !== 'decayPower') throw new FeatvisError(`unknown parameterisation option '${k}' (known: contrast, decayPower)`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (k === 'contrast' && v === 0) || v > 100) throw new FeatvisError(`paramOptions.${k} must be a number in (0, 100], got ${String(v)}`);
+    }
+  }
 }
 
 /** Seed of channel c: images do not depend on which other channels run. */

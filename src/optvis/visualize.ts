@@ -16,6 +16,7 @@ import { fileSafe } from '../core/names.js';
 import { runKey } from '../core/runKey.js';
 import type { FeatModel } from '../core/types.js';
 import { modelIdentity } from '../models/fingerprint.js';
+import { imageQuality, summarizeQuality, type ImageQuality, type QualitySummary } from '../data/quality.js';
 import { channelCount } from './objectives.js';
 import { renderChannels } from './renderChannels.js';
 import type { StepInfo } from './render.js';
@@ -25,6 +26,8 @@ export interface ChannelResult {
   channel: number;
   /** Objective (mean channel activation) on the final image, no transforms. */
   activation: number;
+  /** Image-quality numbers of the final image (src/metrics/imageQuality.ts). */
+  quality?: ImageQuality;
   file?: string;
   snapshots?: Array<{ step: number; file: string }>;
   millis: number;
@@ -33,6 +36,8 @@ export interface ChannelResult {
 export interface VisualizeResult {
   settings: AmSettings;
   results: ChannelResult[];
+  /** Quality of the run's images (medians over channels). */
+  quality: QualitySummary;
   /** Images in channel order (host copies). */
   images: RgbImage[];
   gridFile?: string;
@@ -64,6 +69,7 @@ interface RunFile {
   settings: AmSettings;
   backend: ReturnType<typeof backendInfo>;
   results: ChannelResult[];
+  quality?: QualitySummary;
   grid?: string;
   updated: string;
 }
@@ -82,6 +88,10 @@ function checkChannels(model: FeatModel, s: AmSettings): void {
   const n = channelCount(model, s.layer);
   for (const c of s.channels) if (!Number.isInteger(c) || c < 0 || c >= n) throw channelRangeError(s.layer, c, n);
   if (new Set(s.channels).size !== s.channels.length) throw new FeatvisError('channel list has duplicates');
+}
+
+function qualityOf(results: readonly ChannelResult[]): QualitySummary {
+  return summarizeQuality(results.flatMap((r) => (r.quality ? [r.quality] : [])));
 }
 
 function readRun(file: string): RunFile | null {
@@ -121,13 +131,15 @@ export async function visualizeChannels(model: FeatModel, settings: AmOverrides,
   const total = s.channels.length;
   const save = (): void => {
     if (!runFile) return;
+    const results = s.channels.filter((c) => done.has(c)).map((c) => done.get(c)!);
     const run: RunFile = {
       featvis: 'am-run/2',
       model: model.name,
       runKey: key,
       settings: s,
       backend: backendInfo(),
-      results: s.channels.filter((c) => done.has(c)).map((c) => done.get(c)!),
+      results,
+      quality: qualityOf(results),
       updated: new Date().toISOString(),
     };
     writeFileAtomic(runFile, JSON.stringify(run, null, 2));
@@ -143,7 +155,7 @@ export async function visualizeChannels(model: FeatModel, settings: AmOverrides,
     for (let j = 0; j < batch.length; j++) {
       const c = batch[j]!;
       images.set(c, r.images[j]!);
-      const res: ChannelResult = { channel: c, activation: r.activations[j]!, millis: Math.round(perChannelMs) };
+      const res: ChannelResult = { channel: c, activation: r.activations[j]!, quality: imageQuality(r.images[j]!), millis: Math.round(perChannelMs) };
       if (opts.outDir) {
         res.file = `${fileSafe(s.layer)}_${c}.png`;
         await savePng(path.join(opts.outDir, res.file), r.images[j]!);
@@ -164,7 +176,10 @@ export async function visualizeChannels(model: FeatModel, settings: AmOverrides,
     for (const c of s.channels) if (!images.has(c)) images.set(c, await readImage(path.join(opts.outDir, done.get(c)!.file!)));
   }
   const ordered = s.channels.map((c) => images.get(c)!);
-  const result: VisualizeResult = { settings: s, results: s.channels.map((c) => done.get(c)!), images: ordered };
+  // Runs written before quality numbers existed: measure the images read back.
+  for (const [i, c] of s.channels.entries()) if (!done.get(c)!.quality) done.get(c)!.quality = imageQuality(ordered[i]!);
+  const results = s.channels.map((c) => done.get(c)!);
+  const result: VisualizeResult = { settings: s, results, quality: qualityOf(results), images: ordered };
   if (opts.outDir && opts.grid !== false) {
     const png = await composeGrid(ordered, {
       captions: result.results.map((r) => `${r.channel}: ${r.activation.toFixed(2)}`),

@@ -7,7 +7,7 @@
  *   x[h,w] = Σ_u Σ_v s(u,v) (A[u,v] cos θ − B[u,v] sin θ),  θ = 2π(uh/H + vw/W)
  */
 import { tf, type Tensor3D, type Tensor4D, type Variable } from '../../backend/tf.js';
-import { createDft2, twinWeights } from './dft.js';
+import { createDft2, twinWeights } from '../../data/dft.js';
 import { batchNormal } from '../rng.js';
 import { decorrelatedToRgb, toUnitRange } from './color.js';
 import type { ImageParam, ParamOptions } from './types.js';

@@ -11,7 +11,13 @@ export { fftParam } from './fft.js';
 export { pixelParam } from './pixel.js';
 export { macoParam } from './maco.js';
 
-export function createParam(kind: ParamKind, opts: ParamOptions & { contrast?: number; decayPower?: number }): ImageParam {
+/** Options of particular parameterisations: MACO's contrast, the Fourier 1/f exponent. */
+export interface ParamExtras {
+  contrast?: number;
+  decayPower?: number;
+}
+
+export function createParam(kind: ParamKind, opts: ParamOptions & ParamExtras): ImageParam {
   if (!(opts.batch >= 1 && opts.height >= 8 && opts.width >= 8)) {
     throw new FeatvisError(`bad image size ${opts.width}×${opts.height} (batch ${opts.batch}): at least 8×8 px`);
   }

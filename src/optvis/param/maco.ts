@@ -15,7 +15,7 @@
  */
 import { tf, type Tensor, type Tensor3D, type Tensor4D, type Variable } from '../../backend/tf.js';
 import { batchUniform } from '../rng.js';
-import { createDft2, twinWeights } from './dft.js';
+import { createDft2, twinWeights } from '../../data/dft.js';
 import { magnitudeTemplate, naturalStats, type NaturalStats } from './naturalStats.js';
 import type { ImageParam, ParamOptions } from './types.js';
 

@@ -15,7 +15,7 @@ import { tf, type Tensor3D } from '../../backend/tf.js';
 import { FeatvisError } from '../../core/errors.js';
 import { dataFile } from '../../core/paths.js';
 import type { RgbImage } from '../../data/image.js';
-import { createDft2, rowFrequency } from './dft.js';
+import { createDft2, rowFrequency } from '../../data/dft.js';
 
 export interface NaturalStats {
   /** Side of the square images the spectrum was measured on. */

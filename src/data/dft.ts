@@ -7,7 +7,7 @@
  * Half spectrum of an H×W image: rows u = 0…H−1 (u > H/2 are the negative
  * frequencies), columns v = 0…⌊W/2⌋.
  */
-import { tf, type Tensor, type Tensor2D, type Tensor3D } from '../../backend/tf.js';
+import { tf, type Tensor, type Tensor2D, type Tensor3D } from '../backend/tf.js';
 
 function basis(n: number, freqs: number, fn: (a: number) => number): Float32Array {
   const out = new Float32Array(n * freqs);

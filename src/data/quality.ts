@@ -10,8 +10,8 @@
  *   lightness       mean luminance
  */
 import { tf, type Tensor3D } from '../backend/tf.js';
-import type { RgbImage } from '../data/image.js';
-import { createDft2, radialFrequencies, twinWeights, type Dft2 } from '../optvis/param/dft.js';
+import type { RgbImage } from './image.js';
+import { createDft2, radialFrequencies, twinWeights, type Dft2 } from './dft.js';
 
 export const HF_CUTOFF = 0.35;
 
