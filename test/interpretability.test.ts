@@ -14,7 +14,7 @@ import { scoreLayer, type LayerScore } from '../src/experiments/layerScore.js';
 import { sweepRandomImages } from '../src/experiments/sweep.js';
 import { squaredDistances } from '../src/metrics/embedding.js';
 import { Rng } from '../src/optvis/rng.js';
-import { wilson } from '../src/metrics/stats.js';
+import { ratioCI, wilson } from '../src/metrics/stats.js';
 import { chanceImages } from '../src/notebook/data.js';
 import { LAYER, SIZE, grey, meanGreyMetric, syntheticStore, type SyntheticStore } from './helpers/syntheticStore.js';
 
@@ -173,4 +173,13 @@ test('squaredDistances: exact on small problems, the float32 matmul path within 
       }
     }
   }
+});
+
+test('ratioCI: ratio of means with a delta-method interval; undefined where the denominator may be 0', () => {
+  const r = ratioCI([1, 2, 3, 2], [2, 4, 5, 5]);
+  assert.ok(Math.abs(r.mean - 8 / 16) < 1e-12);
+  // delta method by hand: residuals num − r·den = 0, 0, 0.5, −0.5 → se = √(0.5 / 3 / 4) / 4
+  assert.ok(Math.abs(r.halfWidth! - (3.182 * Math.sqrt(0.5 / 3 / 4)) / 4) < 1e-9, `half-width ${r.halfWidth}`);
+  assert.ok(Number.isNaN(ratioCI([1, 1, 1], [0.2, -0.1, 0.05]).mean), 'a denominator whose interval includes 0 gives no ratio');
+  assert.ok(Number.isNaN(ratioCI([1], [-1]).mean));
 });

@@ -235,7 +235,7 @@ export function identifyTable(r: IdentifyResult): string {
     `${r.channels.length} channels (${r.channels[0]}–${r.channels.at(-1)}), seeds ${r.seeds.join(', ')}; exemplars: top-${r.k} of ${r.images} images, held-out ranks ${r.k + 1}–${r.k + r.heldOut}; ` +
       `images compared at ${r.size}×${r.size}. Trials: for a query image of channel c, one per other channel c′ (${r.channels.length - 1} per query, ${pairs} channel pairs); accuracy = share of trials with d(query, top-${r.k} of c) < d(query, top-${r.k} of c′) (ties ½), ` +
       `95 % Wilson interval over trials; "per channel" = mean of the channels' accuracies ± 95 % Student t over channels. ` +
-      `Normalised = Σ(chance − score) / Σ(chance − ceiling) over (channel, seed) units ± 95 % (delta method); – = undefined (chance ≤ ceiling on average).`,
+      `Normalised = Σ(chance − score) / Σ(chance − ceiling) over (channel, seed) units ± 95 % (delta method); – = undefined (the mean of chance − ceiling is not clearly above 0).`,
     '',
     '| backbone | variant | AM images | per channel | held-out exemplars | per channel | random images | AM normalised | held-out normalised | random normalised |',
     '|---|---|---|---|---|---|---|---|---|---|',

@@ -235,7 +235,7 @@ function variantHtml(v: VariantReport, plotOffset: number, withCharts: boolean):
     .join('\n');
   const html = `<h2>${escapeHtml(v.variant)}: ${escapeHtml(v.title)}</h2>
 <p>Controls: ceiling (within the top-k) ${c.ceiling?.toFixed(4) ?? '–'}; positive control (held-out exemplars): score ${c.positiveScore?.toFixed(4) ?? '–'}, normalised ${fmtCI(c.positive)},
-identification ${fmtAcc(c.positiveIdentification)}; negative control (random images): normalised ${fmtCI(c.negative)} (– = undefined: chance ≤ ceiling), identification ${fmtAcc(c.randomIdentification)} (should be ≈ 50 %).</p>
+identification ${fmtAcc(c.positiveIdentification)}; negative control (random images): normalised ${fmtCI(c.negative)} (– = undefined: chance − ceiling not clearly above 0), identification ${fmtAcc(c.randomIdentification)} (should be ≈ 50 %).</p>
 <table><tr><th>regulariser</th><th>best strength</th><th style="text-align:left">verdict (paired Δ normalised vs baseline, 95 % CI over channels × seeds)</th></tr>
 ${verdictRows}
 </table>

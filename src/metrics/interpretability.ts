@@ -15,7 +15,8 @@
  *            more interpretable); null when chance ≤ ceiling (no room to measure).
  *            Over several channels / seeds it is the ratio of the means,
  *            Σ(chance − score) / Σ(chance − ceiling), with a delta-method CI: single
- *            ratios blow up where a photo's chance is barely above the ceiling.
+ *            ratios blow up where a photo's chance is barely above the ceiling;
+ *            undefined where the mean of chance − ceiling is not clearly above 0.
  *
  * Queries: the AM image (per seed); the positive control, held-out exemplars
  * (ranks k+1…2k) — real images that excite the channel but did not define its

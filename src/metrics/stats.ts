@@ -60,14 +60,17 @@ export function pairedDifference(a: ReadonlyMap<string, number>, b: ReadonlyMap<
 /**
  * Ratio of means Σnum / Σden over units (e.g. channel × seed) with a 95 %
  * delta-method interval (Student t, n − 1 df): stable where single ratios are
- * not (a unit whose denominator is near 0). NaN when Σden ≤ 0.
+ * not (a unit whose denominator is near 0). NaN (undefined) unless the mean
+ * denominator is clearly above 0: > 0, and with 2+ units its own 95 % interval
+ * excludes 0 — a ratio over a denominator that may be 0 measures nothing.
  */
 export function ratioCI(num: readonly number[], den: readonly number[]): MeanCI {
   const n = Math.min(num.length, den.length);
   if (n === 0) return { mean: Number.NaN, halfWidth: null, n: 0 };
   const mn = num.slice(0, n).reduce((s, v) => s + v, 0) / n;
-  const md = den.slice(0, n).reduce((s, v) => s + v, 0) / n;
-  if (!(md > 0)) return { mean: Number.NaN, halfWidth: null, n };
+  const dCI = meanCI(den.slice(0, n));
+  const md = dCI.mean;
+  if (!(md > 0) || (dCI.halfWidth !== null && md <= dCI.halfWidth)) return { mean: Number.NaN, halfWidth: null, n };
   const r = mn / md;
   if (n < 2) return { mean: r, halfWidth: null, n };
   let ss = 0;
