@@ -30,12 +30,11 @@ test('identify: accuracy of AM images, held-out exemplars and random images per 
       am: { steps: 8, size: 48, batchSize: 4 },
       size: 64,
     };
-    const tensors = tf.memory().numTensors;
     const r = await runIdentification(opts);
-    assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks');
     assert.deepEqual(r.rows.map((x) => `${x.backbone}/${x.variant}`), SCORE_VARIANTS.map((v) => `squeezenet/${v}`));
-    if (r.skipped.length) assert.match(r.skipped[0]!.reason, /inception_v3 .*not available here/);
-    else assert.ok(r.rows.length === 6 || r.rows.some((x) => x.backbone === 'inception_v3'));
+    // InceptionV3 cannot score 64 px images (it needs 75 px), or this build lacks its loader: skipped with the reason, the run goes on
+    assert.deepEqual(r.skipped.map((x) => x.backbone), ['inception_v3']);
+    assert.match(r.skipped[0]!.reason, /not available here|at least 75×75/);
     const row = r.rows[0]!;
     assert.equal(row.circular, false);
     assert.equal(row.am!.trials, 4 * 3, 'one trial per (channel, other channel)');
@@ -48,9 +47,12 @@ test('identify: accuracy of AM images, held-out exemplars and random images per 
     assert.match(md, /\| squeezenet \| lpips \| \d+\.\d % \[/);
     assert.ok(fs.existsSync(path.join(out, 'scores', 'squeezenet.json')));
     // rerun: exemplars and AM images come from the stores; the numbers are the same
-    const again = await runIdentification({ ...opts, metrics: ['squeezenet'] });
+    // (counted around the rerun: AM runs keep a per-size cache of DFT bases for their image-quality numbers)
+    const tensors = tf.memory().numTensors;
+    const again = await runIdentification(opts);
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor leaks, also where a metric fails');
     assert.ok(again.seconds.am < r.seconds.am, `AM images reused (${again.seconds.am.toFixed(1)} s vs ${r.seconds.am.toFixed(1)} s)`);
-    assert.deepEqual(again.rows.map((x) => x.am!.successes), r.rows.filter((x) => x.backbone === 'squeezenet').map((x) => x.am!.successes));
+    assert.deepEqual(again.rows.map((x) => x.am!.successes), r.rows.map((x) => x.am!.successes));
   } finally {
     fs.rmSync(out, { recursive: true, force: true });
   }

@@ -142,20 +142,28 @@ export async function runIdentification(opts: IdentifyOptions): Promise<Identify
       }
       const started = performance.now();
       try {
-        const res = await scoreLayer({
-          metric,
-          store,
-          layer,
-          channels: opts.channels,
-          runId: mined.runId,
-          am: samples,
-          k,
-          heldOut,
-          randomK: opts.randomK ?? k,
-          size,
-          crop: opts.crop ?? false,
-          onProgress: (done, total) => opts.onProgress?.({ phase: 'score', done, total, label: id }),
-        });
+        let res;
+        try {
+          res = await scoreLayer({
+            metric,
+            store,
+            layer,
+            channels: opts.channels,
+            runId: mined.runId,
+            am: samples,
+            k,
+            heldOut,
+            randomK: opts.randomK ?? k,
+            size,
+            crop: opts.crop ?? false,
+            onProgress: (done, total) => opts.onProgress?.({ phase: 'score', done, total, label: id }),
+          });
+        } catch (err) {
+          // a metric that cannot score these images (e.g. InceptionV3 below 75 px) is skipped with its reason
+          if (!(err instanceof FeatvisError)) throw err;
+          skipped.push({ backbone: id, reason: err.message.split('\n')[0]! });
+          continue;
+        }
         images = res.dataset.images;
         const seconds = (performance.now() - started) / 1000;
         const circular = modelIdentity(metric.features) === modelIdentity(model);
