@@ -4,6 +4,8 @@
  * validation, from the types the rest of featvis relies on.
  */
 import type { SweepConfig } from '../../src/experiments/config.js';
+import { PARAM_KINDS } from '../../src/optvis/param/index.js';
+import { parseTransforms } from '../../src/optvis/transforms.js';
 
 const isInt = (v: unknown, min = 0): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 const isNum = (v: unknown, min = -Infinity): boolean => typeof v === 'number' && Number.isFinite(v) && v >= min;
@@ -27,16 +29,19 @@ export function sweepConfigProblems(c: SweepConfig): string[] {
   for (const k of ['steps', 'size', 'metricSize', 'blurEvery'] as const) need(isInt(c[k], 1), k);
   need(isInt(c.randomImages, 1), 'randomImages');
   need(isNum(c.learningRate) && c.learningRate > 0, 'learningRate');
-  need(c.param === 'pixel' || c.param === 'fft', 'param');
+  need((PARAM_KINDS as readonly unknown[]).includes(c.param), 'param');
   need(typeof c.decorrelate === 'boolean', 'decorrelate');
+  // The parser returns transforms as a checked list of steps (src/optvis/transforms.ts).
   const t = c.transforms as unknown;
-  need(isObj(t), 'transforms');
-  if (isObj(t)) {
-    need(t.pad === undefined || isInt(t.pad), 'transforms.pad');
-    need(t.padMode === undefined || t.padMode === 'constant' || t.padMode === 'reflect', 'transforms.padMode');
-    need(t.jitter === undefined || isNum(t.jitter, 0), 'transforms.jitter');
-    need(t.scales === undefined || list(t.scales, (x) => isNum(x) && (x as number) > 0), 'transforms.scales');
-    need(t.rotateDegrees === undefined || list(t.rotateDegrees, (x) => isNum(x)), 'transforms.rotateDegrees');
+  need(Array.isArray(t), 'transforms');
+  if (Array.isArray(t)) {
+    let same = true;
+    try {
+      same = JSON.stringify(parseTransforms(t)) === JSON.stringify(t);
+    } catch {
+      same = false;
+    }
+    need(same, 'transforms (a valid step list)');
   }
   need(isObj(c.base) && Object.entries(c.base).every(([k, v]) => REGULARIZERS.includes(k) && isNum(v, 0)), 'base');
   need(isObj(c.sweep) && Object.keys(c.sweep).length > 0 && Object.entries(c.sweep).every(([k, v]) => KNOBS.includes(k) && list(v, (x) => isNum(x, 0))), 'sweep');

@@ -8,7 +8,7 @@ import { loadModel } from '../models/load.js';
 import { expandChannelRanges, parseChannelRanges } from '../optvis/objectiveParse.js';
 import { PARAM_KINDS, type ParamKind } from '../optvis/param/index.js';
 import { REGULARIZER_SETTINGS, type Regularizers } from '../optvis/regularizers.js';
-import { AM_DEFAULTS, amSettings } from '../optvis/settings.js';
+import { AM_DEFAULTS, PARAM_DEFAULTS, amSettings } from '../optvis/settings.js';
 import { TRANSFORM_PRESETS, transformPreset } from '../optvis/transforms.js';
 import { visualizeChannels } from '../optvis/visualize.js';
 import { FeatvisError, unknownLayerError } from '../core/errors.js';
@@ -26,8 +26,9 @@ export const AM_HELP = `featvis am — activation maximisation for channels of o
   --channels <list>       e.g. 0-15,42 (default 0-15)
   --steps <n>             optimisation steps (default ${AM_DEFAULTS.steps})
   --size <px>             image side (default ${AM_DEFAULTS.size})
-  --lr <x>                Adam learning rate (default ${AM_DEFAULTS.learningRate})
-  --param ${PARAM_KINDS.join('|')}  parameterisation (default ${AM_DEFAULTS.param})
+  --param ${PARAM_KINDS.join('|')}  parameterisation (default ${AM_DEFAULTS.param}: phases under a natural spectrum, Fel et al. 2023)
+  --lr <x>                Adam learning rate (default: ${Object.entries(PARAM_DEFAULTS).map(([k, v]) => `${k} ${v.learningRate}`).join(', ')})
+  --contrast <k>          MACO's gain before the sigmoid (default ${PARAM_DEFAULTS.maco.paramOptions?.contrast})
   --no-decorrelate        no colour decorrelation
   --transforms ${TRANSFORM_PRESETS.join('|')}   (default standard)
   --batch <n>             channels optimised together (default ${AM_DEFAULTS.batchSize})
@@ -62,7 +63,8 @@ export async function runAm(argv: readonly string[]): Promise<void> {
   const partial = {
     steps: a.num('steps', AM_DEFAULTS.steps, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
     size,
-    learningRate: a.num('lr', AM_DEFAULTS.learningRate, (n) => n > 0, 'a positive number'),
+    ...(a.optNum('lr') !== undefined ? { learningRate: a.num('lr', 0, (n) => n > 0, 'a positive number') } : {}),
+    ...(a.optNum('contrast') !== undefined ? { paramOptions: { contrast: a.num('contrast', 0, (n) => n > 0 && n <= 100, 'a number in (0, 100]') } } : {}),
     param: paramKind as ParamKind,
     decorrelate: a.bool('decorrelate', AM_DEFAULTS.decorrelate),
     transforms: transformPreset(a.str('transforms', 'standard'), size),

@@ -7,7 +7,7 @@
  *                           transforms: standard | scaled | crops (transforms.ts presets)
  *   fft+dec/standard+tv     with a total-variation penalty
  */
-import type { AmImageSettings } from './settings.js';
+import { PARAM_DEFAULTS, type AmImageSettings } from './settings.js';
 import type { Regularizers } from './regularizers.js';
 import { transformPreset } from './transforms.js';
 
@@ -16,10 +16,10 @@ export type RecipeSettings = AmImageSettings & { regularizers: Regularizers };
 type Base = Omit<RecipeSettings, 'steps' | 'size' | 'transforms'>;
 
 const PARAMS: Record<string, Base> = {
-  pixel: { param: 'pixel', decorrelate: true, learningRate: 0.05, regularizers: {} },
-  fft: { param: 'fft', decorrelate: false, learningRate: 0.05, regularizers: {} },
-  'fft+dec': { param: 'fft', decorrelate: true, learningRate: 0.05, regularizers: {} },
-  maco: { param: 'maco', decorrelate: true, learningRate: 0.1, regularizers: {}, paramOptions: { contrast: 2.5 } },
+  pixel: { param: 'pixel', decorrelate: true, ...PARAM_DEFAULTS.pixel, regularizers: {} },
+  fft: { param: 'fft', decorrelate: false, ...PARAM_DEFAULTS.fft, regularizers: {} },
+  'fft+dec': { param: 'fft', decorrelate: true, ...PARAM_DEFAULTS.fft, regularizers: {} },
+  maco: { param: 'maco', decorrelate: true, ...PARAM_DEFAULTS.maco, regularizers: {} },
 };
 const TRANSFORMS = ['standard', 'scaled', 'crops'] as const;
 

@@ -39,18 +39,32 @@ export interface AmSettings extends AmImageSettings {
 
 export type AmOverrides = Partial<Omit<AmSettings, 'transforms'>> & { layer: string; channels: number[]; transforms?: TransformList | string };
 
-/** The defaults of every AM job: the CLI, the notebooks, sweeps and benches start from these. */
+/**
+ * The defaults of every AM job: the CLI, the notebooks, sweeps and benches
+ * start from these. The recipe is `maco/standard` (recipes.ts): MACO phases
+ * under a natural spectrum, Adam 0.1, contrast 2.5, lucid's standard
+ * transforms — the only recipe of bench/recipes.ts that met the quality
+ * targets on all three model families measured (README, "Image quality").
+ */
 export const AM_DEFAULTS: Readonly<Omit<AmSettings, 'layer' | 'channels'>> = Object.freeze({
   steps: 256,
   size: 128,
-  learningRate: 0.05,
-  param: 'fft',
+  learningRate: 0.1,
+  param: 'maco',
   decorrelate: true,
+  paramOptions: { contrast: 2.5 },
   transforms: parseTransforms('standard'),
   regularizers: {},
   seed: 0,
   batchSize: 16,
   snapshots: [],
+});
+
+/** Each parameterisation's learning rate and options when the caller gives none (the recipes of recipes.ts). */
+export const PARAM_DEFAULTS: Readonly<Record<ParamKind, { learningRate: number; paramOptions?: ParamExtras }>> = Object.freeze({
+  pixel: { learningRate: 0.05 },
+  fft: { learningRate: 0.05 },
+  maco: { learningRate: 0.1, paramOptions: { contrast: 2.5 } },
 });
 
 /** Defaults + overrides, checked (clear errors for anything off). */
@@ -64,6 +78,13 @@ export function amSettings(o: AmOverrides): AmSettings {
     snapshots: [...(o.snapshots ?? AM_DEFAULTS.snapshots)],
     transforms: o.transforms === undefined ? AM_DEFAULTS.transforms : parseTransforms(o.transforms, size),
   };
+  // Learning rate and options not given follow the parameterisation's own defaults.
+  const perParam = PARAM_DEFAULTS[s.param] ?? PARAM_DEFAULTS[AM_DEFAULTS.param]!;
+  if (o.learningRate === undefined) s.learningRate = perParam.learningRate;
+  if (o.paramOptions === undefined) {
+    if (perParam.paramOptions) s.paramOptions = { ...perParam.paramOptions };
+    else delete s.paramOptions;
+  }
   checkAmSettings(s);
   return s;
 }
