@@ -67,6 +67,7 @@ export { AM_DEFAULTS, amSettings, channelSeed, type AmImageSettings, type AmOver
 export { renderChannels, type ChannelBatch, type ChannelBatchResult } from './optvis/renderChannels.js';
 export { amRunKey, visualizeChannels, type ChannelResult, type VisualizeOptions, type VisualizeResult } from './optvis/visualize.js';
 export { deepDream, type DreamOptions, type DreamResult } from './optvis/dream.js';
+export { dreamLayers, type DreamLayersResult, type LayerDream } from './optvis/dreamLayers.js';
 
 // images
 export { batchToImages, readImage, savePng, type RgbImage } from './data/image.js';

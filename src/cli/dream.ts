@@ -1,11 +1,9 @@
 /** `featvis dream`: DeepDream on a photo, one image per layer (to choose a layer). */
 import path from 'node:path';
-import { tf } from '../backend/tf.js';
-import { readImageBatch, batchToImages, savePng, writeFileAtomic, type RgbImage } from '../data/image.js';
+import { savePng, writeFileAtomic } from '../data/image.js';
 import { composeGrid } from '../data/grid.js';
 import { loadModel } from '../models/load.js';
-import { deepDream } from '../optvis/dream.js';
-import { parseObjective } from '../optvis/objectiveParse.js';
+import { dreamLayers } from '../optvis/dreamLayers.js';
 import { FeatvisError } from '../core/errors.js';
 import { Args, parseArgs } from './args.js';
 import { Progress } from './progress.js';
@@ -50,35 +48,24 @@ export async function runDream(argv: readonly string[]): Promise<void> {
   if (regularFileSize(photoPath, 'photo') === 0) throw new FeatvisError(`photo is an empty file: ${photoPath}`);
   const model = await loadModel(modelSrc);
   const layers = layersFlag ? layersFlag.split(',').map((s) => s.trim()).filter(Boolean) : [defaultLayer(model)];
-  const { readImage } = await import('../data/image.js');
-  const meta = await readImage(photoPath).catch((err: unknown) => {
-    if (err instanceof FeatvisError) throw err;
-    throw new FeatvisError(`cannot read photo ${photoPath}: ${err instanceof Error ? err.message : String(err)}`);
-  });
-  const scale = size / Math.max(meta.width, meta.height);
-  const dims: [number, number] = [Math.max(32, Math.round(meta.height * scale)), Math.max(32, Math.round(meta.width * scale))];
-  const photo = await readImageBatch([photoPath], dims, 'fill');
   const bar = new Progress({ label: 'dream', total: layers.length * opts.octaves * opts.stepsPerOctave, unit: 'steps' });
-  const tiles: RgbImage[] = [(await batchToImages(photo))[0]!];
-  const captions = ['input'];
   let done = 0;
-  for (const l of layers) {
-    const objective = parseObjective(l);
-    const r = await deepDream(model, objective, photo, { ...opts, onStep: () => bar.update(++done, l) });
-    const img = (await batchToImages(r.image))[0]!;
-    r.image.dispose();
-    const file = path.join(out, `${fileSafe(l)}.png`);
-    await savePng(file, img);
-    tiles.push(img);
-    captions.push(`${l} (${r.before.toFixed(2)}→${r.after.toFixed(2)})`);
-    console.log(`${l}: objective ${r.before.toFixed(4)} → ${r.after.toFixed(4)}  ${file}`);
-  }
+  const res = await dreamLayers(model, photoPath, layers, {
+    ...opts,
+    size,
+    onStep: () => bar.update(++done),
+    onLayer: (d) => console.log(`${d.layer}: objective ${d.before.toFixed(4)} → ${d.after.toFixed(4)}`),
+  });
   bar.finish();
-  photo.dispose();
-  const grid = await composeGrid(tiles, { captions, cols: Math.min(tiles.length, 4), tile: 256, title: `DeepDream · ${model.name}` });
+  for (const d of res.dreams) await savePng(path.join(out, `${fileSafe(d.layer)}.png`), d.image);
+  const grid = await composeGrid([res.photo, ...res.dreams.map((d) => d.image)], {
+    captions: ['input', ...res.dreams.map((d) => `${d.layer} (${d.before.toFixed(2)}→${d.after.toFixed(2)})`)],
+    cols: Math.min(res.dreams.length + 1, 4),
+    tile: 256,
+    title: `DeepDream · ${model.name}`,
+  });
   writeFileAtomic(path.join(out, 'grid.png'), grid);
-  writeFileAtomic(path.join(out, 'dream.json'), JSON.stringify({ model: model.name, photo: photoPath, layers, size: dims, ...opts }, null, 2));
+  writeFileAtomic(path.join(out, 'dream.json'), JSON.stringify({ model: model.name, photo: photoPath, layers, size: res.size, ...opts }, null, 2));
   console.log(`wrote ${path.join(out, 'grid.png')}`);
   model.dispose();
-  void tf;
 }

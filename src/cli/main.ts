@@ -8,6 +8,7 @@ import { runLayers } from './layers.js';
 import { runLpips } from './lpips.js';
 import { runScore } from './score.js';
 import { runReport, runSweepCli } from './sweep.js';
+import { runStudyCli } from './study.js';
 import { runTop9 } from './top9.js';
 import { runTrain } from './train.js';
 
@@ -22,6 +23,7 @@ const HELP = `featvis — what do the channels of a CNN respond to?
   featvis identify  channel-identification accuracy of AM images and controls, per offline metric
   featvis sweep   regularisation sweep from a config file (resumable) + report
   featvis report  (re)write a sweep's report
+  featvis study   the reference study end to end from one config (DeepDream, exemplars, AM, sweep, report)
   featvis train   retrain the embedded model (featvis-imagenette) on Imagenette
   featvis doctor  backend, TensorFlow version, threads
   Run \`featvis <command> --help\` for options.
@@ -39,6 +41,7 @@ const commands: Record<string, Command> = {
   identify: runIdentify,
   sweep: runSweepCli,
   report: runReport,
+  study: runStudyCli,
   train: async (argv) => {
     const code = await runTrain([...argv]);
     if (code !== 0) process.exitCode = code;
