@@ -31,6 +31,8 @@ import { dreamLayers } from '../optvis/dreamLayers.js';
 import { visualizeChannels, type VisualizeProgress } from '../optvis/visualize.js';
 import { parseSweepConfig, type SweepConfig } from './config.js';
 import { writeSweepReport } from './report.js';
+import type { ControlsSummary } from './summary.js';
+import { figureSvg } from './svgChart.js';
 import { runSweep, sweepImages, type SweepProgress } from './sweep.js';
 
 export interface StudyConfig {
@@ -223,6 +225,8 @@ export async function runStudy(cfg: StudyConfig, opts: { outDir: string; onProgr
         sheets,
         overviewQuality: formatQuality(overview.quality),
         verdicts: rep.verdicts.map((v) => ({ knob: v.knob, verdict: v.verdict })),
+        charts: rep.figures.map((f) => figureSvg(f.figure)),
+        controls: rep.variants[0] ? controlsLine(rep.variants[0].controls) : '',
         metricLabel: rep.metricLabel,
         metricWhy: rep.metricWhy,
         seconds: log.seconds,
@@ -234,6 +238,12 @@ export async function runStudy(cfg: StudyConfig, opts: { outDir: string; onProgr
   }
 }
 
+function controlsLine(c: ControlsSummary): string {
+  const acc = (p: ControlsSummary['positiveIdentification']): string => (p ? `${(100 * p.rate).toFixed(1)} % [${(100 * p.low).toFixed(1)}, ${(100 * p.high).toFixed(1)}]` : '–');
+  const ci = (m: ControlsSummary['positive']): string => (m && Number.isFinite(m.mean) ? `${m.mean.toFixed(2)}${m.halfWidth !== null ? ` ± ${m.halfWidth.toFixed(2)}` : ''}` : '–');
+  return `Controls: held-out exemplars (positive control) normalised ${ci(c.positive)}, identified ${acc(c.positiveIdentification)}; random images (negative control) normalised ${ci(c.negative)}, identified ${acc(c.randomIdentification)} (50 % = chance). Normalised interpretability: 0 = chance, 1 = ceiling; higher = more interpretable.`;
+}
+
 interface IndexData {
   cfg: StudyConfig;
   model: string;
@@ -241,6 +251,9 @@ interface IndexData {
   sheets: string[];
   overviewQuality: string;
   verdicts: Array<{ knob: string; verdict: string }>;
+  /** Inline SVG charts (already safe markup from figureSvg). */
+  charts: string[];
+  controls: string;
   metricLabel: string;
   metricWhy: string;
   seconds: Partial<Record<StudyPhase, number>>;
@@ -272,6 +285,8 @@ ${sheetImgs}
 <table><tr><th>regulariser</th><th>verdict</th></tr>
 ${d.verdicts.map((v) => `<tr><td>${e(v.knob)}</td><td>${e(v.verdict)}</td></tr>`).join('\n')}
 </table>
+<p>${e(d.controls)}</p>
+${d.charts.map((c) => `<figure>${c}</figure>`).join('\n')}
 <figure><img src="best.png" alt="best strength per regulariser"></figure>
 <h2>Run time on this machine</h2>
 <table>${(['dream', 'mining', 'overview', 'sweep', 'report'] as const).map((p) => `<tr><td>${p}</td><td>${mins(d.seconds[p])}</td></tr>`).join('')}</table>
