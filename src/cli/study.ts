@@ -43,7 +43,7 @@ export async function runStudyCli(argv: readonly string[]): Promise<void> {
       const key = p.phase === 'sweep' ? `sweep:${p.sweep?.phase}` : p.phase;
       let bar = bars.get(key);
       if (!bar) {
-        bar = new Progress({ label: key, total: p.total, unit: p.phase === 'mining' ? 'images' : p.phase === 'overview' ? 'channels' : 'steps', start: p.done });
+        bar = new Progress({ label: key, total: p.total, unit: p.phase === 'mining' ? 'images' : p.phase === 'overview' ? 'channel-steps' : p.phase === 'sweep' ? p.sweep?.phase ?? 'cells' : 'steps', start: p.done });
         bars.set(key, bar);
       }
       bar.update(p.done);

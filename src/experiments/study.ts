@@ -206,7 +206,12 @@ export async function runStudy(cfg: StudyConfig, opts: { outDir: string; onProgr
       visualizeChannels(
         model,
         { layer, channels: cfg.overview.channels, steps: cfg.overview.steps, batchSize: cfg.overview.batchSize },
-        { outDir: path.join(out, 'overview'), onProgress: (p) => opts.onProgress?.({ phase: 'overview', overview: p, done: p.done, total: p.total }) },
+        {
+          outDir: path.join(out, 'overview'),
+          // In channel-steps, so the bar moves within a batch.
+          onProgress: (p) =>
+            opts.onProgress?.({ phase: 'overview', overview: p, done: p.done * cfg.overview.steps + (p.step ? p.step.step * (p.batch ?? 1) : 0), total: p.total * cfg.overview.steps }),
+        },
       ),
     );
     // 4. the sweep (its mining resumes the store above: nothing left to mine)
