@@ -4,6 +4,7 @@
  * once at load time ((q - zero_point) * scale, per tensor or per channel),
  * activation quantisation is ignored, QUANTIZE / DEQUANTIZE are identities.
  */
+import { relu6Grad, reluGrad } from '../backend/nativeKernels.js';
 import { tf, type Tensor, type Tensor4D } from '../backend/tf.js';
 import type { FeatvisError } from '../core/errors.js';
 import * as S from '../io/tfliteSchema.js';
@@ -80,36 +81,32 @@ function checkActivation(act: number, env: OpEnv): number {
 }
 
 /**
- * relu / relu6 with the same values and gradients as tf.relu / tf.relu6, but a
- * cheaper backward pass. tfjs differentiates them through `step(x)`, which
- * tfjs-node runs as isNaN + greater + full-size ones() and fill() tensors +
- * Select (relu6 adds a LessEqual, a Cast and two Multiplys): in an AM step of
- * MobileNetV2 (224 px, batch 8) those Step kernels were two thirds of the
- * profiled kernel time (bench/am-step-vs-torch.ts). Here the gradient is
- * dy·[x > 0] and dy·[0 < x ≤ 6] from boolean comparisons, the same values as
- * tfjs's dy·step(x) and dy·[x ≤ 6]·step(x) for every non-NaN x.
- * `maskedGrad` builds a unary op whose gradient is dy·mask(x).
+ * relu / relu6 whose backward pass is one TensorFlow kernel (ReluGrad,
+ * Relu6Grad; nativeKernels.ts) fed with the op's output, so the tape keeps no
+ * pre-activation. tfjs differentiates them through `step(x)`, which tfjs-node
+ * runs as isNaN + greater + full-size ones() and fill() tensors + Select: in an
+ * AM step of MobileNetV2 those were two thirds of the kernel time
+ * (bench/am-step-vs-torch.ts). Gradients: dy·[x > 0] and dy·[0 < x < 6]
+ * (TensorFlow's convention, which the .tflite's source model trained with).
+ * These are the graph's own activations: render()'s ReLU redirect
+ * (fastGradients.ts) does not apply to them.
  */
-function maskedGrad(forward: (x: Tensor) => Tensor, mask: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
+function outputGrad(forward: (x: Tensor) => Tensor, grad: (dy: Tensor, y: Tensor) => Tensor): (x: Tensor) => Tensor {
   const f = tf.customGrad((...args) => {
     const x = args[0] as Tensor;
     const save = args[1] as (ts: Tensor[]) => void;
-    save([x]);
-    return { value: forward(x), gradFunc: (dy: Tensor, saved: Tensor[]) => tf.mul(dy, mask(saved[0]!)) };
+    const y = forward(x);
+    save([y]);
+    return { value: y, gradFunc: (dy: Tensor, saved: Tensor[]) => grad(dy, saved[0]!) };
   });
   return (x) => f(x);
 }
 
-const fastRelu = maskedGrad(
-  (x) => tf.relu(x),
-  (x) => tf.cast(tf.greater(x, 0), 'float32'),
-);
-const fastRelu6 = maskedGrad(
-  (x) => tf.relu6(x),
-  (x) => tf.cast(tf.logicalAnd(tf.greater(x, 0), tf.lessEqual(x, 6)), 'float32'),
-);
+const fastRelu = outputGrad((x) => tf.relu(x), reluGrad);
+const fastRelu6 = outputGrad((x) => tf.relu6(x), relu6Grad);
 
-function activate(x: Tensor, act: number): Tensor {
+/** A TFLite fused activation (ActivationFunctionType) as featvis runs it. */
+export function activate(x: Tensor, act: number): Tensor {
   switch (act) {
     case S.Activation.RELU:
       return fastRelu(x);
@@ -202,9 +199,8 @@ const conv2d: Builder = (op, env) => {
     run: ([x]) =>
       tf.tidy(() => {
         const x4 = as4d(x!, env);
-        const y = pointwise
-          ? tf.reshape(tf.matMul(tf.reshape(x4, [-1, inC]), pointwise), [...x4.shape.slice(0, 3), outC])
-          : tf.conv2d(x4, filter, strides, pad);
+        // [N,H,W,Cin]·[Cin,Cout] as one broadcast BatchMatMulV2: no reshapes either way.
+        const y = pointwise ? tf.matMul(x4, pointwise) : tf.conv2d(x4, filter, strides, pad);
         return activate(bias ? tf.add(y, bias) : y, act);
       }),
   };
