@@ -1,7 +1,8 @@
 /**
  * Each fast path gives what the composed version it replaced gives: native
  * ReluGrad / Relu6Grad vs the masks (redirect included), the TFLite activations,
- * broadcast matmuls for 1×1 convolutions. No ../shared needed.
+ * broadcast matmuls for 1×1 convolutions, whole-pixel shifts and pad + shift vs
+ * the bilinear resampler. No ../shared needed.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -9,6 +10,10 @@ import { tf, type Tensor, type Tensor4D } from '../src/backend/tf.js';
 import { setReluRedirect } from '../src/backend/fastGradients.js';
 import { activate } from '../src/models/tfliteOps.js';
 import * as S from '../src/io/tfliteSchema.js';
+import { affineSampleShared } from '../src/optvis/affine.js';
+import { Rng } from '../src/optvis/rng.js';
+import { padShifted, shiftClamped } from '../src/optvis/shift.js';
+import { applyTransforms } from '../src/optvis/transforms.js';
 
 const maxDiff = (a: Tensor, b: Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
 const same = (a: Tensor, b: Tensor, what: string): void => assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), what);
@@ -116,4 +121,49 @@ test('a 1×1 convolution as one broadcast matmul equals the reshaped matmul and 
   const g2 = tf.grad((t: Tensor) => tf.sum(tf.mul(flat(t as Tensor4D), dy)))(x);
   same(g4, g2, 'input gradient');
   tf.dispose([x, w, dy, g4, g2]);
+});
+
+test('whole-pixel shifts equal the bilinear resampler (edges clamped): values exactly, gradients to float tolerance', () => {
+  const x = tf.randomUniform([3, 7, 9, 3], 0, 1, 'float32', 21) as Tensor4D;
+  const w = tf.randomNormal([3, 7, 9, 3], 0, 1, 'float32', 22);
+  for (const [dx, dy] of [[0, 0], [2, 0], [0, -3], [3, -1], [-4, 5], [-8, 2], [9, -7], [12, 20]] as const) {
+    const fast = shiftClamped(x, dx, dy);
+    const slow = affineSampleShared(x, { dx, dy, scale: 1, angle: 0 });
+    same(fast, slow, `shift (${dx}, ${dy})`);
+    const gf = tf.grad((t: Tensor) => tf.sum(tf.mul(shiftClamped(t as Tensor4D, dx, dy), w)))(x);
+    const gs = tf.grad((t: Tensor) => tf.sum(tf.mul(affineSampleShared(t as Tensor4D, { dx, dy, scale: 1, angle: 0 }), w)))(x);
+    assert.ok(maxDiff(gf, gs) < 1e-5, `gradient of shift (${dx}, ${dy}): ${maxDiff(gf, gs)}`);
+    tf.dispose([fast === x ? [] : fast, slow, gf, gs].flat());
+  }
+  assert.throws(() => shiftClamped(x, 0.5, 0), /whole pixels/);
+  tf.dispose([x, w]);
+});
+
+test('a constant pad then a shift within it is one asymmetric pad; applyTransforms takes that path with the same draws', () => {
+  const x = tf.randomUniform([2, 10, 8, 3], 0, 1, 'float32', 31) as Tensor4D;
+  const w = tf.randomNormal([2, 14, 12, 3], 0, 1, 'float32', 32);
+  const old = (t: Tensor4D, dx: number, dy: number): Tensor4D =>
+    affineSampleShared(tf.pad(t, [[0, 0], [2, 2], [2, 2], [0, 0]], 0.5) as Tensor4D, { dx, dy, scale: 1, angle: 0 });
+  for (const [dx, dy] of [[0, 0], [2, -2], [-1, 2], [-2, -2]] as const) {
+    same(padShifted(x, 2, 0.5, dx, dy), old(x, dx, dy), `pad+shift (${dx}, ${dy})`);
+    const gf = tf.grad((t: Tensor) => tf.sum(tf.mul(padShifted(t as Tensor4D, 2, 0.5, dx, dy), w)))(x);
+    const gs = tf.grad((t: Tensor) => tf.sum(tf.mul(old(t as Tensor4D, dx, dy), w)))(x);
+    assert.ok(maxDiff(gf, gs) < 1e-5, `gradient of pad+shift (${dx}, ${dy})`);
+    tf.dispose([gf, gs]);
+  }
+  assert.throws(() => padShifted(x, 2, 0.5, 3, 0), /exceeds the pad/);
+  // Through applyTransforms: the draws (jitter ±2 after a pad of 2, and ±5 beyond it) are those of drawAffine.
+  for (const jitter of [2, 5]) {
+    for (let seed = 0; seed < 12; seed++) {
+      const probe = new Rng(seed);
+      const dx = probe.int(-jitter, jitter);
+      const dy = probe.int(-jitter, jitter);
+      const y = applyTransforms(x, [{ op: 'pad', px: 2, mode: 'constant' }, { op: 'jitter', px: jitter }], new Rng(seed));
+      same(y, old(x, dx, dy), `jitter ${jitter}, seed ${seed}: shift (${dx}, ${dy})`);
+      const r = applyTransforms(x, [{ op: 'pad', px: 2, mode: 'reflect' }, { op: 'jitter', px: jitter }], new Rng(seed));
+      same(r, affineSampleShared(tf.mirrorPad(x, [[0, 0], [2, 2], [2, 2], [0, 0]], 'reflect') as Tensor4D, { dx, dy, scale: 1, angle: 0 }), `reflect, seed ${seed}`);
+      tf.dispose([y, r]);
+    }
+  }
+  tf.dispose([x, w]);
 });
