@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tf, type Tensor, type Tensor4D } from '../src/backend/tf.js';
 import { setReluRedirect } from '../src/backend/fastGradients.js';
-import { activate } from '../src/models/tfliteOps.js';
+import { activate, biasActivation } from '../src/models/tfliteOps.js';
 import * as S from '../src/io/tfliteSchema.js';
 import { affineSampleShared } from '../src/optvis/affine.js';
 import { Rng } from '../src/optvis/rng.js';
@@ -104,6 +104,19 @@ test('TFLite fused RELU / RELU6 gradients equal the old masks (no redirect insid
       same(activate(x, act), act === S.Activation.RELU ? tf.relu(x) : tf.relu6(x), `activation ${act} forward`);
       tf.dispose([d!, r]);
     }
+    // With a bias (a model constant) folded into the same op: x + b, then the activation.
+    const b = tf.randomNormal([5], 0, 1, 'float32', 13);
+    for (const act of [S.Activation.NONE, S.Activation.RELU, S.Activation.RELU6]) {
+      const post = biasActivation(b, act);
+      const f = (t: Tensor): Tensor => (act === S.Activation.NONE ? tf.add(t, b) : act === S.Activation.RELU ? tf.relu(tf.add(t, b)) : tf.relu6(tf.add(t, b)));
+      same(post(x), f(x), `bias + activation ${act} forward`);
+      const [d] = tf.grads((t: Tensor) => tf.sum(tf.mul(post(t), g)))([x]);
+      const pre = tf.add(x, b);
+      const r = act === S.Activation.NONE ? g : act === S.Activation.RELU ? oldRelu(g, pre, false) : oldRelu6(g, pre, false);
+      same(d!, r, `bias + activation ${act} gradient`);
+      tf.dispose([d!, pre, r === g ? [] : r].flat());
+    }
+    b.dispose();
   } finally {
     setReluRedirect(false);
   }

@@ -91,7 +91,10 @@ function checkActivation(act: number, env: OpEnv): number {
  * These are the graph's own activations: render()'s ReLU redirect
  * (fastGradients.ts) does not apply to them.
  */
-function outputGrad(forward: (x: Tensor) => Tensor, grad: (dy: Tensor, y: Tensor) => Tensor): (x: Tensor) => Tensor {
+type Post = (x: Tensor) => Tensor;
+
+/** `forward` as one differentiable op of x whose gradient is `grad(dy, output)`; the output is what the tape keeps. */
+function outputGrad(forward: Post, grad: (dy: Tensor, y: Tensor) => Tensor): Post {
   const f = tf.customGrad((...args) => {
     const x = args[0] as Tensor;
     const save = args[1] as (ts: Tensor[]) => void;
@@ -102,23 +105,39 @@ function outputGrad(forward: (x: Tensor) => Tensor, grad: (dy: Tensor, y: Tensor
   return (x) => f(x);
 }
 
-const fastRelu = outputGrad((x) => tf.relu(x), reluGrad);
-const fastRelu6 = outputGrad((x) => tf.relu6(x), relu6Grad);
+/**
+ * x + bias (a constant of the model), then the fused activation, as one op:
+ * for RELU / RELU6 the backward pass is the activation's gradient kernel alone,
+ * with no bias gradient and none of the reshapes tfjs's broadcasting Add
+ * gradient makes. Other activations run as plain tfjs ops.
+ */
+export function biasActivation(bias: Tensor | null, act: number): Post {
+  const add: Post = bias ? (x) => tf.add(x, bias) : (x) => x;
+  switch (act) {
+    case S.Activation.RELU:
+      return outputGrad((x) => tf.tidy(() => tf.relu(add(x))), reluGrad);
+    case S.Activation.RELU6:
+      return outputGrad((x) => tf.tidy(() => tf.relu6(add(x))), relu6Grad);
+    case S.Activation.RELU_N1_TO_1:
+      return (x) => tf.tidy(() => tf.clipByValue(add(x), -1, 1));
+    case S.Activation.TANH:
+      return (x) => tf.tidy(() => tf.tanh(add(x)));
+    default:
+      if (!bias) return (x) => x;
+      return tf.customGrad((...args) => {
+        const x = args[0] as Tensor;
+        return { value: add(x), gradFunc: (dy: Tensor) => tf.clone(dy) };
+      }) as Post;
+  }
+}
+
+const ACTIVATIONS = new Map<number, Post>();
 
 /** A TFLite fused activation (ActivationFunctionType) as featvis runs it. */
 export function activate(x: Tensor, act: number): Tensor {
-  switch (act) {
-    case S.Activation.RELU:
-      return fastRelu(x);
-    case S.Activation.RELU6:
-      return fastRelu6(x);
-    case S.Activation.RELU_N1_TO_1:
-      return tf.clipByValue(x, -1, 1);
-    case S.Activation.TANH:
-      return tf.tanh(x);
-    default:
-      return x;
-  }
+  let f = ACTIVATIONS.get(act);
+  if (!f) ACTIVATIONS.set(act, (f = biasActivation(null, act)));
+  return f(x);
 }
 
 /** Input `k` of the operator, or -1 when absent / omitted. */
@@ -192,7 +211,9 @@ const conv2d: Builder = (op, env) => {
   const pad = tfjsPadding(o.padding);
   // 1×1, stride 1 (MobileNet's pointwise convs) as a matrix product: same result, and it avoids
   // a oneDNN conv kernel that dies with SIGFPE on some shapes (e.g. 7×7×512 → 1024, TF 2.21 on AMD EPYC).
+  // Conv2D was measured against it on MobileNetV2's shapes (224 px, batch 8): no faster forward or backward.
   const pointwise = kh === 1 && kw === 1 && o.strideH === 1 && o.strideW === 1 ? env.keep(tf.reshape(filter, [inC, outC])) : null;
+  const post = biasActivation(bias, act);
   return {
     kind: 'conv2d',
     data: [xi],
@@ -200,8 +221,7 @@ const conv2d: Builder = (op, env) => {
       tf.tidy(() => {
         const x4 = as4d(x!, env);
         // [N,H,W,Cin]·[Cin,Cout] as one broadcast BatchMatMulV2: no reshapes either way.
-        const y = pointwise ? tf.matMul(x4, pointwise) : tf.conv2d(x4, filter, strides, pad);
-        return activate(bias ? tf.add(y, bias) : y, act);
+        return post(pointwise ? tf.matMul(x4, pointwise) : tf.conv2d(x4, filter, strides, pad));
       }),
   };
 };
@@ -226,14 +246,11 @@ const depthwiseConv2d: Builder = (op, env) => {
   const bias = optionalBias(op, 2, env, outC);
   const strides: [number, number] = [o.strideH, o.strideW];
   const pad = tfjsPadding(o.padding);
+  const post = biasActivation(bias, act);
   return {
     kind: 'depthwise_conv2d',
     data: [xi],
-    run: ([x]) =>
-      tf.tidy(() => {
-        const y = tf.depthwiseConv2d(as4d(x!, env), filter, strides, pad);
-        return activate(bias ? tf.add(y, bias) : y, act);
-      }),
+    run: ([x]) => tf.tidy(() => post(tf.depthwiseConv2d(as4d(x!, env), filter, strides, pad))),
   };
 };
 
@@ -401,8 +418,8 @@ const BUILDERS: Record<string, Builder> = {
   PAD: pad(false),
   PADV2: pad(true),
   SOFTMAX: softmax,
-  RELU: unary('relu', (x) => fastRelu(x)),
-  RELU6: unary('relu6', (x) => fastRelu6(x)),
+  RELU: unary('relu', (x) => activate(x, S.Activation.RELU)),
+  RELU6: unary('relu6', (x) => activate(x, S.Activation.RELU6)),
   RELU_N1_TO_1: unary('relu_n1_to_1', (x) => tf.clipByValue(x, -1, 1)),
   RELU_0_TO_1: unary('relu_0_to_1', (x) => tf.clipByValue(x, 0, 1)),
   LOGISTIC: unary('sigmoid', (x) => tf.sigmoid(x)),
