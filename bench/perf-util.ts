@@ -149,6 +149,18 @@ export function amStepper(spec: AmStepSpec): { step: () => void; dispose: () => 
   };
 }
 
+/**
+ * One forward pass to `layer`, no tape. tfjs-node runs kernels synchronously, so
+ * the activation is computed when this returns; its one value read back is the
+ * sync. (Returning the typed array of a big activation from tf.tidy would cost
+ * hundreds of ms: tidy walks every element of what it returns looking for tensors.)
+ */
+export function forwardOnly(model: FeatModel, images: Tensor4D, layer: string): void {
+  tf.tidy(() => {
+    tf.sum(model.activations(images, [layer])[layer]!).dataSync();
+  });
+}
+
 export interface ProfiledStep {
   kernels: KernelStat[];
   macs: number;
@@ -156,13 +168,20 @@ export interface ProfiledStep {
   kernelMs: number;
 }
 
-/** Runs `f` under tf.profile and aggregates its kernels by name. */
+/**
+ * Runs `f` under tf.profile and aggregates its kernels by name. Entries that
+ * are not kernels (tf.customGrad wrappers, recorded under their scope's name,
+ * e.g. "unnamed scope") are left out: their time is that of the kernels they
+ * ran, which are listed themselves.
+ */
 export async function profileKernels(f: () => void): Promise<ProfiledStep> {
   const info = await tf.profile(f);
   const by = new Map<string, KernelStat>();
   let macs = 0;
   let kernelMs = 0;
+  const backend = tf.getBackend();
   for (const k of info.kernels) {
+    if (!tf.getKernel(k.name, backend)) continue;
     const s = by.get(k.name) ?? { name: k.name, count: 0, ms: 0, macs: 0, elements: 0 };
     const m = kernelMacs(k.name, k.inputShapes as number[][], k.outputShapes as number[][]);
     const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;

@@ -17,7 +17,7 @@
 import { tf, type Tensor, type Tensor4D } from '../src/backend/tf.js';
 import { Args, parseArgs } from '../src/cli/args.js';
 import { loadModel } from '../src/models/load.js';
-import { amStepper, header, loadAvg, median, MID_LAYER, MOBILENET_V2, profileKernels, randomImages, spread } from './perf-util.js';
+import { amStepper, forwardOnly, header, loadAvg, median, MID_LAYER, MOBILENET_V2, profileKernels, randomImages, spread } from './perf-util.js';
 
 const a = new Args(parseArgs(process.argv.slice(2)));
 const modelSrc = a.str('model', MOBILENET_V2);
@@ -34,9 +34,9 @@ const model = await loadModel(modelSrc);
 
 // ------------------------------------------------------------------ FLOPs of one step, counted
 const xs = randomImages(batch, size, 3);
-tf.tidy(() => model.activations(xs, [layer])[layer]!.dataSync()); // warm-up (first-use kernel set-up)
+forwardOnly(model, xs, layer); // warm-up (first-use kernel set-up)
 const fwdProf = await profileKernels(() => {
-  tf.tidy(() => model.activations(xs, [layer])[layer]!.dataSync());
+  forwardOnly(model, xs, layer);
 });
 const stepper = amStepper({ model, layer, channel: 5, batch, size, transforms: [], tv });
 stepper.step();
