@@ -9,7 +9,7 @@ import os from 'node:os';
 import { tf, type Tensor4D } from '../src/backend/tf.js';
 import type { FeatModel } from '../src/core/types.js';
 import { channel } from '../src/optvis/objectives.js';
-import { createParam } from '../src/optvis/param/index.js';
+import { createParam, type ParamKind } from '../src/optvis/param/index.js';
 import { createStepper } from '../src/optvis/render.js';
 import { Rng } from '../src/optvis/rng.js';
 import type { TransformList } from '../src/optvis/transforms.js';
@@ -122,6 +122,9 @@ export interface AmStepSpec {
   transforms: TransformList;
   tv: number;
   learningRate?: number;
+  /** Parameterisation (default pixel, plain RGB) and decorrelated colour. */
+  param?: ParamKind;
+  decorrelate?: boolean;
 }
 
 /**
@@ -130,7 +133,7 @@ export interface AmStepSpec {
  * for the loss so each call times a whole step.
  */
 export function amStepper(spec: AmStepSpec): { step: () => void; dispose: () => void } {
-  const param = createParam('pixel', { batch: spec.batch, height: spec.size, width: spec.size, seed: 0 });
+  const param = createParam(spec.param ?? 'pixel', { batch: spec.batch, height: spec.size, width: spec.size, seed: 0, ...(spec.decorrelate ? { decorrelate: true } : {}) });
   const stepper = createStepper(spec.model, channel(spec.layer, spec.channel), param, {
     learningRate: spec.learningRate ?? 0.05,
     transforms: spec.transforms,

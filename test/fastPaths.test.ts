@@ -10,7 +10,7 @@ import { tf, type Tensor, type Tensor4D } from '../src/backend/tf.js';
 import { setReluRedirect } from '../src/backend/fastGradients.js';
 import { activate, biasActivation } from '../src/models/tfliteOps.js';
 import * as S from '../src/io/tfliteSchema.js';
-import { affineSampleShared } from '../src/optvis/affine.js';
+import { affineSampleShared, bilinearMap } from '../src/optvis/affine.js';
 import { Rng } from '../src/optvis/rng.js';
 import { padShifted, shiftClamped } from '../src/optvis/shift.js';
 import { applyTransforms } from '../src/optvis/transforms.js';
@@ -134,6 +134,30 @@ test('a 1×1 convolution as one broadcast matmul equals the reshaped matmul and 
   const g2 = tf.grad((t: Tensor) => tf.sum(tf.mul(flat(t as Tensor4D), dy)))(x);
   same(g4, g2, 'input gradient');
   tf.dispose([x, w, dy, g4, g2]);
+});
+
+test('the batch-shared resampler (pixel-major rows, one batched product) equals its former gather-multiply-sum form', () => {
+  const x = tf.randomUniform([5, 11, 9, 3], 0, 1, 'float32', 51) as Tensor4D;
+  const up = tf.randomNormal([5, 11, 9, 3], 0, 1, 'float32', 52);
+  const former = (t: Tensor4D, m: { dx: number; dy: number; scale: number; angle: number }): Tensor4D => {
+    // affineSampleShared up to 2026-12: gather along the pixel axis of [n, pixels, c], multiply, sum the 4 neighbours.
+    const [n, h, w, c] = t.shape;
+    const { idx, wts } = bilinearMap(h, w, m);
+    return tf.tidy(() => {
+      const g = tf.gather(tf.reshape(t, [n, h * w, c]), tf.tensor1d(idx, 'int32'), 1);
+      return tf.reshape(tf.sum(tf.mul(tf.reshape(g, [n, h * w, 4, c]), tf.tensor4d(wts, [1, h * w, 4, 1])), 2), [n, h, w, c]) as Tensor4D;
+    });
+  };
+  for (const m of [{ dx: 1.5, dy: -0.25, scale: 1, angle: 0 }, { dx: 0, dy: 0, scale: 1.05, angle: 0.07 }, { dx: -3.2, dy: 2.9, scale: 0.8, angle: -1.1 }]) {
+    const a = affineSampleShared(x, m);
+    const b = former(x, m);
+    assert.ok(maxDiff(a, b) < 1e-6, `values, map ${JSON.stringify(m)}: ${maxDiff(a, b)}`);
+    const ga = tf.grad((t: Tensor) => tf.sum(tf.mul(affineSampleShared(t as Tensor4D, m), up)))(x);
+    const gb = tf.grad((t: Tensor) => tf.sum(tf.mul(former(t as Tensor4D, m), up)))(x);
+    assert.ok(maxDiff(ga, gb) < 1e-5, `gradients, map ${JSON.stringify(m)}: ${maxDiff(ga, gb)}`);
+    tf.dispose([a, b, ga, gb]);
+  }
+  tf.dispose([x, up]);
 });
 
 test('whole-pixel shifts equal the bilinear resampler (edges clamped): values exactly, gradients to float tolerance', () => {
