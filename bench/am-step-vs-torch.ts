@@ -56,6 +56,7 @@ const TRANSFORMS: Record<string, TransformList> = { none: [], 'pad+jitter': [{ o
 for (const c of configs) if (!TRANSFORMS[c]) throw new Error(`unknown transforms '${c}' (none, pad+jitter)`);
 
 header('AM step: featvis vs PyTorch');
+const startLoad = loadAvg();
 const model = await loadModel(modelSrc);
 const p = model.preprocess;
 if (p.mean || p.std || p.channelOrder !== 'RGB') throw new Error('this bench maps [0,1] → range only; the model needs mean/std/BGR');
@@ -195,6 +196,16 @@ for (const r of (tp['rows'] as Array<{ name: string; count: number; selfMs: numb
 
 // ------------------------------------------------------------------ 4. InceptionV3
 if (inceptionLayer !== 'none') await inceptionSection();
+
+// ------------------------------------------------------------------ summary
+console.log(`\n## Summary (markdown; load average at start ${startLoad}, at end ${loadAvg()})\n`);
+console.log('| model · size | transforms | featvis ms | torch ms (2 threads) | featvis / torch | torch 1 thread ms → ratio |');
+console.log('|---|---|---|---|---|---|');
+const row = (what: string, cfg: string, r: { fv: number; th: number; th1: number }): void =>
+  console.log(`| ${what} | ${cfg} | ${r.fv.toFixed(0)} | ${r.th.toFixed(0)} | **${(r.fv / r.th).toFixed(2)}×** | ${r.th1.toFixed(0)} → ${(r.fv / r.th1).toFixed(2)}× |`);
+for (const r of summary) row(`MobileNetV2 · ${r.size}`, r.cfg, r);
+row(`MobileNetV2 forward only · ${profileSize}`, 'none', { fv: fvFwd, th: thFwd, th1: median(thf1) });
+if (inceptionRow) row(`InceptionV3 ${inceptionLayer} · ${inceptionSize}`, 'none', inceptionRow);
 
 console.log(`\nload average at end: ${loadAvg()}`);
 await ask({ cmd: 'quit' }).catch(() => undefined);

@@ -67,6 +67,8 @@ export interface KernelStat {
   macs: number;
   /** Output elements (a proxy for the work of element-wise kernels). */
   elements: number;
+  /** Bytes read and written, counted as 4 per input and output element (no reuse in caches). */
+  bytes: number;
 }
 
 const prod = (s: readonly number[] | undefined): number => (s ?? []).reduce((a, b) => a * b, 1);
@@ -185,13 +187,15 @@ export async function profileKernels(f: () => void): Promise<ProfiledStep> {
   const backend = tf.getBackend();
   for (const k of info.kernels) {
     if (!tf.getKernel(k.name, backend)) continue;
-    const s = by.get(k.name) ?? { name: k.name, count: 0, ms: 0, macs: 0, elements: 0 };
+    const s = by.get(k.name) ?? { name: k.name, count: 0, ms: 0, macs: 0, elements: 0, bytes: 0 };
     const m = kernelMacs(k.name, k.inputShapes as number[][], k.outputShapes as number[][]);
     const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     s.count++;
     s.ms += t;
     s.macs += m;
     s.elements += prod(k.outputShapes[0] as number[] | undefined);
+    const io = [...(k.inputShapes as number[][]), ...(k.outputShapes as number[][])];
+    s.bytes += 4 * io.reduce((t, sh) => t + (sh ? prod(sh) : 0), 0);
     by.set(k.name, s);
     macs += m;
     kernelMs += t;
