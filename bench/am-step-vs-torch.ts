@@ -9,8 +9,13 @@
  * featvis and torch rounds (median of per-step times), then splits forward / backward
  * and profiles one step per kernel on both sides.
  *
+ * Then the same for InceptionV3 (section 4): featvis's builder on nsfwjs:inception_v3
+ * against a torchvision-style torch InceptionV3 (bench/torch_inception.py) built from
+ * the same dequantised weights, to `--inception-layer` (mixed0…mixed7; none = skip).
+ *
  *   node --import tsx bench/am-step-vs-torch.ts [--batch 8] [--sizes 128,224] [--steps 5] [--rounds 2]
  *        [--transforms none,pad+jitter] [--tv 0.05] [--channel 5] [--layer …] [--model …] [--profile-size 224]
+ *        [--inception-layer mixed6] [--inception-size 224] [--inception-steps 4]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,11 +26,13 @@ import { fileURLToPath } from 'node:url';
 import { tf } from '../src/backend/tf.js';
 import { Args, parseArgs } from '../src/cli/args.js';
 import { loadModel } from '../src/models/load.js';
+import { nsfwjsPackageDir, readBundledModel } from '../src/models/nsfwjs.js';
+import type { FeatModel } from '../src/core/types.js';
 import { channel } from '../src/optvis/objectives.js';
 import { createParam } from '../src/optvis/param/index.js';
 import { render } from '../src/optvis/render.js';
 import type { TransformList } from '../src/optvis/transforms.js';
-import { amStepper, header, loadAvg, median, MID_LAYER, MOBILENET_V2, profileKernels, randomImages, spread } from './perf-util.js';
+import { amStepper, forwardOnly, header, loadAvg, median, MID_LAYER, MOBILENET_V2, profileKernels, randomImages, spread } from './perf-util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const a = new Args(parseArgs(process.argv.slice(2)));
@@ -40,12 +47,16 @@ const tv = a.num('tv', 0.05);
 const configs = a.str('transforms', 'none,pad+jitter').split(',');
 const profileSize = a.num('profile-size', 224);
 const python = a.str('python', path.join(here, '..', '.venv', 'bin', 'python'));
+const inceptionLayer = a.str('inception-layer', 'mixed6');
+const inceptionSize = a.num('inception-size', 224);
+const inceptionSteps = a.num('inception-steps', 4, (n) => Number.isInteger(n) && n >= 3);
 a.finish();
 
 const TRANSFORMS: Record<string, TransformList> = { none: [], 'pad+jitter': [{ op: 'pad', px: 12, mode: 'constant' }, { op: 'jitter', px: 8 }] };
 for (const c of configs) if (!TRANSFORMS[c]) throw new Error(`unknown transforms '${c}' (none, pad+jitter)`);
 
 header('AM step: featvis vs PyTorch');
+const startLoad = loadAvg();
 const model = await loadModel(modelSrc);
 const p = model.preprocess;
 if (p.mean || p.std || p.channelOrder !== 'RGB') throw new Error('this bench maps [0,1] → range only; the model needs mean/std/BGR');
@@ -86,12 +97,12 @@ for (const size of sizes) {
 fs.rmSync(tmp, { recursive: true, force: true });
 
 // ------------------------------------------------------------------ 2. ms per step, interleaved
-async function featvisSteps(size: number, transforms: TransformList): Promise<number[]> {
+async function featvisSteps(size: number, transforms: TransformList, m: FeatModel = model, l = layer, n = steps): Promise<number[]> {
   const param = createParam('pixel', { batch, height: size, width: size, seed: 0 });
   const times: number[] = [];
   let last = performance.now();
-  const r = await render(model, channel(layer, ch), param, {
-    steps,
+  const r = await render(m, channel(l, ch), param, {
+    steps: n,
     transforms,
     regularizers: tv ? { tv } : {},
     reportEvery: 1,
@@ -109,6 +120,7 @@ async function featvisSteps(size: number, transforms: TransformList): Promise<nu
 console.log(`\n## 2. ms per AM step (median over ${rounds} interleaved rounds × ${steps - 2} timed steps; steps 1–2 of each run dropped)`);
 console.log('size  transforms   featvis ms (range)   torch ms (range)   featvis/torch   torch 1 thread ms   torch+weight grads ms (Lucent default)');
 const summary: Array<{ size: number; cfg: string; fv: number; th: number; th1: number; thw: number }> = [];
+let inceptionRow: { fv: number; th: number; th1: number } | null = null;
 await featvisSteps(sizes[0]!, []); // warm-up
 for (const size of sizes) {
   for (const cfg of configs) {
@@ -145,7 +157,7 @@ const thf1: number[] = [];
 for (let r = 0; r < rounds; r++) {
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    tf.tidy(() => model.activations(xs, [layer])[layer]!.dataSync());
+    forwardOnly(model, xs, layer);
     if (r > 0 || i > 0) fwd.push(performance.now() - t0);
   }
   thf.push(...msOf(await ask({ cmd: 'forward', batch, size: profileSize, reps: 3 })).slice(1));
@@ -181,7 +193,99 @@ console.log('op                                       calls    ms/step');
 for (const r of (tp['rows'] as Array<{ name: string; count: number; selfMs: number }>).slice(0, 14)) {
   console.log(`${r.name.slice(0, 40).padEnd(40)} ${String(r.count / 2).padStart(5)} ${r.selfMs.toFixed(1).padStart(10)}`);
 }
+
+// ------------------------------------------------------------------ 4. InceptionV3
+if (inceptionLayer !== 'none') await inceptionSection();
+
+// ------------------------------------------------------------------ summary
+console.log(`\n## Summary (markdown; load average at start ${startLoad}, at end ${loadAvg()})\n`);
+console.log('| model · size | transforms | featvis ms | torch ms (2 threads) | featvis / torch | torch 1 thread ms → ratio |');
+console.log('|---|---|---|---|---|---|');
+const row = (what: string, cfg: string, r: { fv: number; th: number; th1: number }): void =>
+  console.log(`| ${what} | ${cfg} | ${r.fv.toFixed(0)} | ${r.th.toFixed(0)} | **${(r.fv / r.th).toFixed(2)}×** | ${r.th1.toFixed(0)} → ${(r.fv / r.th1).toFixed(2)}× |`);
+for (const r of summary) row(`MobileNetV2 · ${r.size}`, r.cfg, r);
+row(`MobileNetV2 forward only · ${profileSize}`, 'none', { fv: fvFwd, th: thFwd, th1: median(thf1) });
+if (inceptionRow) row(`InceptionV3 ${inceptionLayer} · ${inceptionSize}`, 'none', inceptionRow);
+
 console.log(`\nload average at end: ${loadAvg()}`);
 await ask({ cmd: 'quit' }).catch(() => undefined);
 py.stdin.end();
 model.dispose();
+
+/** Writes nsfwjs's InceptionV3 weights (dequantised as tfjs decodes them) for torch_inception.py. */
+function exportNsfwjsWeights(dir: string): void {
+  const { artifacts } = readBundledModel(path.join(nsfwjsPackageDir().dir, 'dist', 'models', 'inception_v3'), 'nsfwjs:inception_v3');
+  const named = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
+  const entries: Array<{ name: string; shape: number[]; offset: number }> = [];
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  for (const [name, t] of Object.entries(named)) {
+    const data = t.dataSync() as Float32Array;
+    entries.push({ name, shape: [...t.shape], offset });
+    chunks.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    offset += data.length;
+  }
+  tf.dispose(Object.values(named));
+  fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat(chunks));
+  fs.writeFileSync(path.join(dir, 'weights.json'), JSON.stringify({ weights: entries }));
+}
+
+async function inceptionSection(): Promise<void> {
+  const size = inceptionSize;
+  console.log(`\n## 4. InceptionV3 (nsfwjs:inception_v3, real Keras weights) → ${inceptionLayer}, ${size}px, batch ${batch}, no transforms`);
+  const inc = await loadModel('nsfwjs:inception_v3');
+  const [lo2, hi2] = inc.preprocess.range;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'featvis-torch-inception-'));
+  try {
+    exportNsfwjsWeights(dir);
+    const init2 = await ask({ cmd: 'init', kind: 'inception', weights: dir, layer: inceptionLayer, channel: ch, range: [lo2, hi2], threads: 2 });
+    console.log(`featvis: its InceptionV3 builder (conv → batch norm as x·s + t → ReLU, Keras names); torch: torchvision-style modules (Conv2d → BatchNorm2d → ReLU(inplace)), ${String(init2['seconds'] ?? '').slice(0, 4)} s to build`);
+    const x = randomImages(2, size, 17);
+    const act = tf.tidy(() => inc.activations(x, [inceptionLayer])[inceptionLayer]!);
+    fs.writeFileSync(path.join(dir, 'x.f32'), Buffer.from((await x.data()).buffer));
+    fs.writeFileSync(path.join(dir, 'a.f32'), Buffer.from((await act.data()).buffer));
+    const r = await ask({ cmd: 'check', input: path.join(dir, 'x.f32'), act: path.join(dir, 'a.f32'), shape: [2, size, size] });
+    console.log(`same activation: [${(r['shape'] as number[]).join(',')}] max |featvis − torch| = ${(r['maxAbsDiff'] as number).toExponential(2)} (max |activation| ${(r['maxAbs'] as number).toFixed(2)}; float rounding of two BatchNorm formulas)`);
+    tf.dispose([x, act]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  await featvisSteps(size, [], inc, inceptionLayer, 3); // warm-up
+  const fv: number[] = [];
+  const th: number[] = [];
+  const th1: number[] = [];
+  const n = inceptionSteps;
+  for (let r = 0; r < rounds; r++) {
+    fv.push(...(await featvisSteps(size, [], inc, inceptionLayer, n)));
+    th.push(...msOf(await ask({ cmd: 'time', batch, size, steps: n, transforms: 'none', tv })).slice(2));
+    th1.push(...msOf(await ask({ cmd: 'time', batch, size, steps: n, transforms: 'none', tv, threads: 1 })).slice(2));
+  }
+  const f = median(fv);
+  const t = median(th);
+  const t1 = median(th1);
+  console.log(`ms per AM step (median of ${rounds} interleaved rounds × ${n - 2} steps): featvis ${f.toFixed(0)} (${spread(fv)}), torch ${t.toFixed(0)} (${spread(th)}) → ${(f / t).toFixed(2)}×; torch 1 thread ${t1.toFixed(0)} (${spread(th1)}) → ${(f / t1).toFixed(2)}×`);
+  inceptionRow = { fv: f, th: t, th1: t1 };
+  const xs2 = randomImages(batch, size, 5);
+  const fwd: number[] = [];
+  const thf: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now();
+      forwardOnly(inc, xs2, inceptionLayer);
+      if (r > 0 || i > 0) fwd.push(performance.now() - t0);
+    }
+    thf.push(...msOf(await ask({ cmd: 'forward', batch, size, reps: 3 })).slice(1));
+  }
+  xs2.dispose();
+  console.log(`forward only: featvis ${median(fwd).toFixed(0)} ms (${spread(fwd)}), torch ${median(thf).toFixed(0)} ms (${spread(thf)}) → ${(median(fwd) / median(thf)).toFixed(2)}×`);
+  const st = amStepper({ model: inc, layer: inceptionLayer, channel: ch, batch, size, transforms: [], tv });
+  st.step();
+  const prof = await profileKernels(() => st.step());
+  st.dispose();
+  console.log(`featvis kernels per step (tf.profile, kernel time ${prof.kernelMs.toFixed(0)} ms):`);
+  for (const k of prof.kernels.slice(0, 12)) console.log(`  ${k.name.padEnd(38)} ${String(k.count).padStart(5)} ${k.ms.toFixed(1).padStart(9)} ms  ${((k.ms / prof.kernelMs) * 100).toFixed(1).padStart(5)} %`);
+  const tp = await ask({ cmd: 'profile', batch, size, steps: 1, transforms: 'none', tv });
+  console.log('torch ops per step (torch.profiler, self CPU time):');
+  for (const r of (tp['rows'] as Array<{ name: string; count: number; selfMs: number }>).slice(0, 12)) console.log(`  ${r.name.slice(0, 38).padEnd(38)} ${String(r.count).padStart(5)} ${r.selfMs.toFixed(1).padStart(9)} ms`);
+  inc.dispose();
+}

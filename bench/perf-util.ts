@@ -9,7 +9,7 @@ import os from 'node:os';
 import { tf, type Tensor4D } from '../src/backend/tf.js';
 import type { FeatModel } from '../src/core/types.js';
 import { channel } from '../src/optvis/objectives.js';
-import { createParam } from '../src/optvis/param/index.js';
+import { createParam, type ParamKind } from '../src/optvis/param/index.js';
 import { createStepper } from '../src/optvis/render.js';
 import { Rng } from '../src/optvis/rng.js';
 import type { TransformList } from '../src/optvis/transforms.js';
@@ -67,6 +67,8 @@ export interface KernelStat {
   macs: number;
   /** Output elements (a proxy for the work of element-wise kernels). */
   elements: number;
+  /** Bytes read and written, counted as 4 per input and output element (no reuse in caches). */
+  bytes: number;
 }
 
 const prod = (s: readonly number[] | undefined): number => (s ?? []).reduce((a, b) => a * b, 1);
@@ -122,6 +124,9 @@ export interface AmStepSpec {
   transforms: TransformList;
   tv: number;
   learningRate?: number;
+  /** Parameterisation (default pixel, plain RGB) and decorrelated colour. */
+  param?: ParamKind;
+  decorrelate?: boolean;
 }
 
 /**
@@ -130,7 +135,7 @@ export interface AmStepSpec {
  * for the loss so each call times a whole step.
  */
 export function amStepper(spec: AmStepSpec): { step: () => void; dispose: () => void } {
-  const param = createParam('pixel', { batch: spec.batch, height: spec.size, width: spec.size, seed: 0 });
+  const param = createParam(spec.param ?? 'pixel', { batch: spec.batch, height: spec.size, width: spec.size, seed: 0, ...(spec.decorrelate ? { decorrelate: true } : {}) });
   const stepper = createStepper(spec.model, channel(spec.layer, spec.channel), param, {
     learningRate: spec.learningRate ?? 0.05,
     transforms: spec.transforms,
@@ -149,6 +154,18 @@ export function amStepper(spec: AmStepSpec): { step: () => void; dispose: () => 
   };
 }
 
+/**
+ * One forward pass to `layer`, no tape. tfjs-node runs kernels synchronously, so
+ * the activation is computed when this returns; its one value read back is the
+ * sync. (Returning the typed array of a big activation from tf.tidy would cost
+ * hundreds of ms: tidy walks every element of what it returns looking for tensors.)
+ */
+export function forwardOnly(model: FeatModel, images: Tensor4D, layer: string): void {
+  tf.tidy(() => {
+    tf.sum(model.activations(images, [layer])[layer]!).dataSync();
+  });
+}
+
 export interface ProfiledStep {
   kernels: KernelStat[];
   macs: number;
@@ -156,20 +173,29 @@ export interface ProfiledStep {
   kernelMs: number;
 }
 
-/** Runs `f` under tf.profile and aggregates its kernels by name. */
+/**
+ * Runs `f` under tf.profile and aggregates its kernels by name. Entries that
+ * are not kernels (tf.customGrad wrappers, recorded under their scope's name,
+ * e.g. "unnamed scope") are left out: their time is that of the kernels they
+ * ran, which are listed themselves.
+ */
 export async function profileKernels(f: () => void): Promise<ProfiledStep> {
   const info = await tf.profile(f);
   const by = new Map<string, KernelStat>();
   let macs = 0;
   let kernelMs = 0;
+  const backend = tf.getBackend();
   for (const k of info.kernels) {
-    const s = by.get(k.name) ?? { name: k.name, count: 0, ms: 0, macs: 0, elements: 0 };
+    if (!tf.getKernel(k.name, backend)) continue;
+    const s = by.get(k.name) ?? { name: k.name, count: 0, ms: 0, macs: 0, elements: 0, bytes: 0 };
     const m = kernelMacs(k.name, k.inputShapes as number[][], k.outputShapes as number[][]);
     const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     s.count++;
     s.ms += t;
     s.macs += m;
     s.elements += prod(k.outputShapes[0] as number[] | undefined);
+    const io = [...(k.inputShapes as number[][]), ...(k.outputShapes as number[][])];
+    s.bytes += 4 * io.reduce((t, sh) => t + (sh ? prod(sh) : 0), 0);
     by.set(k.name, s);
     macs += m;
     kernelMs += t;

@@ -17,7 +17,7 @@
 import { tf, type Tensor, type Tensor4D } from '../src/backend/tf.js';
 import { Args, parseArgs } from '../src/cli/args.js';
 import { loadModel } from '../src/models/load.js';
-import { amStepper, header, loadAvg, median, MID_LAYER, MOBILENET_V2, profileKernels, randomImages, spread } from './perf-util.js';
+import { amStepper, forwardOnly, header, loadAvg, median, MID_LAYER, MOBILENET_V2, profileKernels, randomImages, spread } from './perf-util.js';
 
 const a = new Args(parseArgs(process.argv.slice(2)));
 const modelSrc = a.str('model', MOBILENET_V2);
@@ -34,9 +34,9 @@ const model = await loadModel(modelSrc);
 
 // ------------------------------------------------------------------ FLOPs of one step, counted
 const xs = randomImages(batch, size, 3);
-tf.tidy(() => model.activations(xs, [layer])[layer]!.dataSync()); // warm-up (first-use kernel set-up)
+forwardOnly(model, xs, layer); // warm-up (first-use kernel set-up)
 const fwdProf = await profileKernels(() => {
-  tf.tidy(() => model.activations(xs, [layer])[layer]!.dataSync());
+  forwardOnly(model, xs, layer);
 });
 const stepper = amStepper({ model, layer, channel: 5, batch, size, transforms: [], tv });
 stepper.step();
@@ -79,12 +79,15 @@ const dwX = tf.randomNormal([8, 56, 56, 144]) as Tensor4D;
 const dwW = tf.randomNormal([3, 3, 144, 1]) as Tensor4D;
 const big1 = tf.randomNormal([16 * 2 ** 20]);
 const big2 = tf.randomNormal([16 * 2 ** 20]);
+const act1 = tf.randomNormal([8, 112, 112, 96]);
+const act2 = tf.randomNormal([8, 112, 112, 96]);
 const peaks = {
   matmul: { gflop: (2 * N ** 3) / 1e9, ms: [] as number[] },
   conv3x3: { gflop: (2 * 8 * 56 * 56 * 128 * 9 * 128) / 1e9, ms: [] as number[] },
   pointwise: { gflop: (2 * 8 * 56 * 56 * 144 * 24) / 1e9, ms: [] as number[] },
   depthwise: { gflop: (2 * 8 * 56 * 56 * 144 * 9) / 1e9, ms: [] as number[] },
   add: { gflop: 0, ms: [] as number[] },
+  addAct: { gflop: 0, ms: [] as number[] },
 };
 const stepMs: number[] = [];
 for (let r = 0; r < rounds; r++) {
@@ -93,6 +96,7 @@ for (let r = 0; r < rounds; r++) {
   peaks.pointwise.ms.push(...timeOp(() => tf.matMul(pwX, pwW)));
   peaks.depthwise.ms.push(...timeOp(() => tf.depthwiseConv2d(dwX, dwW, 1, 'same')));
   peaks.add.ms.push(...timeOp(() => tf.add(big1, big2)));
+  peaks.addAct.ms.push(...timeOp(() => tf.add(act1, act2)));
   for (let s = 0; s < steps; s++) {
     const t0 = performance.now();
     stepper.step();
@@ -100,7 +104,7 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 stepper.dispose();
-tf.dispose([A, B, convX, convW, pwX, pwW, dwX, dwW, big1, big2, xs]);
+tf.dispose([A, B, convX, convW, pwX, pwW, dwX, dwW, big1, big2, act1, act2, xs]);
 
 console.log(`\npeak through tfjs-node (median of ${rounds}×3 runs, interleaved with the AM steps):`);
 const gf = (p: { gflop: number; ms: number[] }) => p.gflop / (median(p.ms) / 1000);
@@ -110,10 +114,15 @@ console.log(`  pointwise matmul [25088,144]·[144,24]: ${gf(peaks.pointwise).toF
 console.log(`  depthwise 3×3 [8,56,56,144]:          ${gf(peaks.depthwise).toFixed(1).padStart(6)} GFLOP/s (${spread(peaks.depthwise.ms)} ms)`);
 const addGBs = (3 * 4 * 16 * 2 ** 20) / 1e9 / (median(peaks.add.ms) / 1000);
 console.log(`  element-wise add 16M floats:          ${addGBs.toFixed(1).padStart(6)} GB/s (${spread(peaks.add.ms)} ms)`);
+const actGBs = (3 * 4 * 8 * 112 * 112 * 96) / 1e9 / (median(peaks.addAct.ms) / 1000);
+console.log(`  element-wise add [8,112,112,96]:      ${actGBs.toFixed(1).padStart(6)} GB/s (${spread(peaks.addAct.ms)} ms; an activation-sized add, the step's typical element-wise kernel)`);
 const peak = Math.max(gf(peaks.matmul), gf(peaks.conv3x3));
 const step = median(stepMs);
 const achieved = stepGflop / (step / 1000);
 console.log(`\nAM step: ${step.toFixed(0)} ms (${spread(stepMs)}) → ${achieved.toFixed(1)} GFLOP/s = ${((achieved / peak) * 100).toFixed(1)} % of the measured peak (${peak.toFixed(1)} GFLOP/s)`);
+const stepBytes = stepProf.kernels.reduce((t, k) => t + k.bytes, 0);
+const ewBytes = stepProf.kernels.filter((k) => k.macs === 0).reduce((t, k) => t + k.bytes, 0);
+console.log(`bytes in and out of the step's kernels: ${(stepBytes / 1e9).toFixed(2)} GB (${(ewBytes / 1e9).toFixed(2)} GB in kernels without MACs); at ${actGBs.toFixed(1)} GB/s that traffic alone takes ${((stepBytes / 1e9 / actGBs) * 1000).toFixed(0)} ms, the MACs at the peak ${((stepGflop / peak) * 1000).toFixed(0)} ms`);
 console.log(`forward-only share of FLOPs ${((fwdGflop / stepGflop) * 100).toFixed(0)} %; peak tensor memory during a step ${(stepProf.peakBytes / 2 ** 20).toFixed(0)} MiB`);
 console.log(`load average at end: ${loadAvg()}`);
 model.dispose();

@@ -10,6 +10,7 @@ explicit asymmetric F.pad (the odd pixel after), then a VALID convolution.
 Driven over stdin/stdout by the TypeScript bench (one JSON object per line), so that both
 frameworks' timings are interleaved in one run on the same loaded machine:
   {"cmd": "init", "model": path, "layer": name, "channel": c, "range": [lo, hi], "threads": 2}
+  {"cmd": "init", "kind": "inception", "weights": dir, "layer": "mixed6", ...}   (torch_inception.py)
   {"cmd": "check", "input": f32 file [N,H,W,3], "act": f32 file [N,h,w,C], "shape": [N,H,W]}
   {"cmd": "time", "batch": N, "size": S, "steps": k, "transforms": "none"|"pad+jitter", "tv": w,
    "weightsGrad": bool}                               -> per-step ms
@@ -227,10 +228,15 @@ def handle(req):
         state["threads"] = int(req.get("threads", 2))
         torch.set_num_threads(state["threads"])
         t0 = time.perf_counter()
-        state["net"] = TfliteTorch(req["model"], req["layer"]).eval()
+        if req.get("kind", "tflite") == "inception":
+            from torch_inception import load_inception
+
+            state["net"] = load_inception(req["weights"], req["layer"]).eval()
+        else:
+            state["net"] = TfliteTorch(req["model"], req["layer"]).eval()
         state["range"] = req["range"]
         state["channel"] = req["channel"]
-        return {"ok": True, "ops": len(state["net"].ops), "seconds": time.perf_counter() - t0, "threads": torch.get_num_threads(), "torch": torch.__version__}
+        return {"ok": True, "ops": len(getattr(state["net"], "ops", [])), "seconds": time.perf_counter() - t0, "threads": torch.get_num_threads(), "torch": torch.__version__}
     if cmd == "check":
         n, h, w = req["shape"]
         x = np.fromfile(req["input"], dtype=np.float32).reshape(n, h, w, 3)

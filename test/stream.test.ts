@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { formatDuration, Progress, type ProgressStream } from '../src/cli/progress.js';
 import { tf } from '../src/backend/tf.js';
 import { listImages, resolveImageSource, type ImageEntry } from '../src/data/folder.js';
-import { readImageBatch } from '../src/data/image.js';
+import { bytesToUnit, readImageBatch } from '../src/data/image.js';
 import { BatchStream, streamBatches } from '../src/data/stream.js';
 import { sharedDir, skipWithoutShared } from './helpers/python.js';
 
@@ -47,6 +47,15 @@ describe('image folders', () => {
     assert.deepEqual(fromList.entries.map((e) => e.id), ['a/1.jpeg', 'b/2.PNG']);
     assert.equal(resolveImageSource({ root, files: ['b/2.PNG', 'a/1.jpeg'] }).key, fromList.key);
   });
+});
+
+test('8-bit values scaled on the backend (the stream) equal readImage\'s x / 255 for all 256 values', () => {
+  const bytes = Uint8Array.from({ length: 256 }, (_, v) => v);
+  const wide = new Float32Array(256);
+  wide.set(bytes);
+  const onBackend = tf.tidy(() => tf.div(tf.tensor1d(wide), 255).dataSync());
+  assert.deepEqual(Array.from(onBackend), Array.from(bytesToUnit(bytes)));
+  assert.deepEqual(Array.from(bytesToUnit(bytes)), Array.from(bytes, (v) => Math.fround(v / 255)));
 });
 
 describe('batch stream', { skip: skipWithoutShared() }, () => {

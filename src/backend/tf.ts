@@ -8,12 +8,14 @@
  */
 import { createRequire } from 'node:module';
 import { installFastGradients } from './fastGradients.js';
+import { installNativeKernels } from './nativeKernels.js';
 
 export type Tf = typeof import('@tensorflow/tfjs');
 export type ModelArtifacts = import('@tensorflow/tfjs').io.ModelArtifacts;
 export type WeightsManifestEntry = import('@tensorflow/tfjs').io.WeightsManifestEntry;
 export type {
   Tensor,
+  TensorInfo,
   Tensor1D,
   Tensor2D,
   Tensor3D,
@@ -119,6 +121,7 @@ function firstLine(err: unknown): string {
 // Synchronous on purpose: no top-level await, so CommonJS hosts (tslab
 // notebooks, require(esm)) can load featvis.
 const loaded = load();
+installNativeKernels(loaded.tf);
 installFastGradients(loaded.tf);
 
 /** The TensorFlow.js namespace featvis computes with. */

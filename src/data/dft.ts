@@ -58,6 +58,12 @@ export function createDft2(height: number, width: number): Dft2 {
   const sh = tf.keep(tf.tensor2d(basis(H, H, Math.sin), [H, H]));
   const cw = tf.keep(tf.tensor2d(basis(W, wf, Math.cos), [W, wf]));
   const sw = tf.keep(tf.tensor2d(basis(W, wf, Math.sin), [W, wf]));
+  // The inverse's column bases for [A | B] side by side: K1 = [Cwᵀ; −Swᵀ], K2 = [−Swᵀ; −Cwᵀ], [2·Wf, W].
+  const [k1, k2] = tf.tidy(() => {
+    const cwT = tf.transpose(cw);
+    const swT = tf.transpose(sw);
+    return [tf.keep(tf.concat([cwT, tf.neg(swT)], 0)), tf.keep(tf.concat([tf.neg(swT), tf.neg(cwT)], 0))];
+  });
   /** m [H, H] applied along the H axis of x [M, H, K] → [H, M, K] (rows first, for the next product). */
   const alongH = (m: Tensor2D, x: Tensor, k: number): Tensor => {
     const n = x.shape[0]!;
@@ -70,14 +76,11 @@ export function createDft2(height: number, width: number): Dft2 {
     inverse(a, b) {
       return tf.tidy(() => {
         const n = a.shape[0];
-        const chA = alongH(ch, a, wf);
-        const shA = alongH(sh, a, wf);
-        const chB = alongH(ch, b, wf);
-        const shB = alongH(sh, b, wf);
-        const right = (x: Tensor, m: Tensor2D): Tensor => tf.reshape(tf.matMul(tf.reshape(x, [-1, wf]), m, false, true), [H, n, W]);
-        // x = Ch·A·Cwᵀ − Sh·A·Swᵀ − Sh·B·Cwᵀ − Ch·B·Swᵀ, as [H, M, W]
-        const img = tf.sub(tf.sub(right(chA, cw), right(shA, sw)), tf.add(right(shB, cw), right(chB, sw)));
-        return tf.transpose(img, [1, 0, 2]) as Tensor3D;
+        // x = Ch·A·Cwᵀ − Sh·A·Swᵀ − Sh·B·Cwᵀ − Ch·B·Swᵀ = (Ch·[A|B])·K1 + (Sh·[A|B])·K2:
+        // the row products as one broadcast batched matmul each (no transposes), then two GEMMs.
+        const ab = tf.concat([a, b], 2); // [M, H, 2Wf]
+        const rows = (m: Tensor2D): Tensor => tf.reshape(tf.matMul(m, ab), [n * H, 2 * wf]);
+        return tf.reshape(tf.add(tf.matMul(rows(ch), k1), tf.matMul(rows(sh), k2)), [n, H, W]) as Tensor3D;
       });
     },
     forward(x) {
@@ -94,7 +97,7 @@ export function createDft2(height: number, width: number): Dft2 {
       });
     },
     dispose() {
-      tf.dispose([ch, sh, cw, sw]);
+      tf.dispose([ch, sh, cw, sw, k1, k2]);
     },
   };
 }

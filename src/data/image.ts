@@ -21,8 +21,15 @@ export interface RgbImage {
 
 export type ResizeFit = 'cover' | 'fill' | 'contain';
 
-/** Decodes an image file (jpg, png, bmp, webp, gif, tiff) to RGB [0,1], optionally resized. */
-export async function readImage(file: string, size?: [number, number], fit: ResizeFit = 'cover'): Promise<RgbImage> {
+/** An image as 8-bit RGB, HWC. */
+export interface Rgb8Image {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Decodes an image file (jpg, png, bmp, webp, gif, tiff) to 8-bit RGB, optionally resized (what readImage scales to [0,1]). */
+export async function readImageRgb8(file: string, size?: [number, number], fit: ResizeFit = 'cover'): Promise<Rgb8Image> {
   const bytes = readRegularFile(file, { what: 'image', maxBytes: MAX_IMAGE_FILE_BYTES });
   if (bytes.length === 0) throw new Error(`${file}: empty file`);
   let img = isBmp(bytes)
@@ -34,9 +41,23 @@ export async function readImage(file: string, size?: [number, number], fit: Resi
   if (size) img = img.resize({ width: size[1], height: size[0], fit, kernel: 'lanczos3' });
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) throw new Error(`${file}: expected 3 channels after decoding, got ${info.channels}`);
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** v / 255 in float32 for every byte value (the same numbers as dividing one by one). */
+const UNIT = new Float32Array(256).map((_, v) => v / 255);
+
+/** 8-bit values → float32 in [0,1] (x / 255). */
+export function bytesToUnit(data: Uint8Array): Float32Array {
   const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! / 255;
-  return { width: info.width, height: info.height, data: out };
+  for (let i = 0; i < data.length; i++) out[i] = UNIT[data[i]!]!;
+  return out;
+}
+
+/** Decodes an image file (jpg, png, bmp, webp, gif, tiff) to RGB [0,1], optionally resized. */
+export async function readImage(file: string, size?: [number, number], fit: ResizeFit = 'cover'): Promise<RgbImage> {
+  const img = await readImageRgb8(file, size, fit);
+  return { width: img.width, height: img.height, data: bytesToUnit(img.data) };
 }
 
 export function imageToTensor(img: RgbImage): Tensor3D {

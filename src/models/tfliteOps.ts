@@ -4,6 +4,7 @@
  * once at load time ((q - zero_point) * scale, per tensor or per channel),
  * activation quantisation is ignored, QUANTIZE / DEQUANTIZE are identities.
  */
+import { relu6Grad, reluGrad } from '../backend/nativeKernels.js';
 import { tf, type Tensor, type Tensor4D } from '../backend/tf.js';
 import type { FeatvisError } from '../core/errors.js';
 import * as S from '../io/tfliteSchema.js';
@@ -80,48 +81,63 @@ function checkActivation(act: number, env: OpEnv): number {
 }
 
 /**
- * relu / relu6 with the same values and gradients as tf.relu / tf.relu6, but a
- * cheaper backward pass. tfjs differentiates them through `step(x)`, which
- * tfjs-node runs as isNaN + greater + full-size ones() and fill() tensors +
- * Select (relu6 adds a LessEqual, a Cast and two Multiplys): in an AM step of
- * MobileNetV2 (224 px, batch 8) those Step kernels were two thirds of the
- * profiled kernel time (bench/am-step-vs-torch.ts). Here the gradient is
- * dy·[x > 0] and dy·[0 < x ≤ 6] from boolean comparisons, the same values as
- * tfjs's dy·step(x) and dy·[x ≤ 6]·step(x) for every non-NaN x.
- * `maskedGrad` builds a unary op whose gradient is dy·mask(x).
+ * relu / relu6 whose backward pass is one TensorFlow kernel (ReluGrad,
+ * Relu6Grad; nativeKernels.ts) fed with the op's output, so the tape keeps no
+ * pre-activation. tfjs differentiates them through `step(x)`, which tfjs-node
+ * runs as isNaN + greater + full-size ones() and fill() tensors + Select: in an
+ * AM step of MobileNetV2 those were two thirds of the kernel time
+ * (bench/am-step-vs-torch.ts). Gradients: dy·[x > 0] and dy·[0 < x < 6]
+ * (TensorFlow's convention, which the .tflite's source model trained with).
+ * These are the graph's own activations: render()'s ReLU redirect
+ * (fastGradients.ts) does not apply to them.
  */
-function maskedGrad(forward: (x: Tensor) => Tensor, mask: (x: Tensor) => Tensor): (x: Tensor) => Tensor {
+type Post = (x: Tensor) => Tensor;
+
+/** `forward` as one differentiable op of x whose gradient is `grad(dy, output)`; the output is what the tape keeps. */
+function outputGrad(forward: Post, grad: (dy: Tensor, y: Tensor) => Tensor): Post {
   const f = tf.customGrad((...args) => {
     const x = args[0] as Tensor;
     const save = args[1] as (ts: Tensor[]) => void;
-    save([x]);
-    return { value: forward(x), gradFunc: (dy: Tensor, saved: Tensor[]) => tf.mul(dy, mask(saved[0]!)) };
+    const y = forward(x);
+    save([y]);
+    return { value: y, gradFunc: (dy: Tensor, saved: Tensor[]) => grad(dy, saved[0]!) };
   });
   return (x) => f(x);
 }
 
-const fastRelu = maskedGrad(
-  (x) => tf.relu(x),
-  (x) => tf.cast(tf.greater(x, 0), 'float32'),
-);
-const fastRelu6 = maskedGrad(
-  (x) => tf.relu6(x),
-  (x) => tf.cast(tf.logicalAnd(tf.greater(x, 0), tf.lessEqual(x, 6)), 'float32'),
-);
-
-function activate(x: Tensor, act: number): Tensor {
+/**
+ * x + bias (a constant of the model), then the fused activation, as one op:
+ * for RELU / RELU6 the backward pass is the activation's gradient kernel alone,
+ * with no bias gradient and none of the reshapes tfjs's broadcasting Add
+ * gradient makes. Other activations run as plain tfjs ops.
+ */
+export function biasActivation(bias: Tensor | null, act: number): Post {
+  const add: Post = bias ? (x) => tf.add(x, bias) : (x) => x;
   switch (act) {
     case S.Activation.RELU:
-      return fastRelu(x);
+      return outputGrad((x) => tf.tidy(() => tf.relu(add(x))), reluGrad);
     case S.Activation.RELU6:
-      return fastRelu6(x);
+      return outputGrad((x) => tf.tidy(() => tf.relu6(add(x))), relu6Grad);
     case S.Activation.RELU_N1_TO_1:
-      return tf.clipByValue(x, -1, 1);
+      return (x) => tf.tidy(() => tf.clipByValue(add(x), -1, 1));
     case S.Activation.TANH:
-      return tf.tanh(x);
+      return (x) => tf.tidy(() => tf.tanh(add(x)));
     default:
-      return x;
+      if (!bias) return (x) => x;
+      return tf.customGrad((...args) => {
+        const x = args[0] as Tensor;
+        return { value: add(x), gradFunc: (dy: Tensor) => tf.clone(dy) };
+      }) as Post;
   }
+}
+
+const ACTIVATIONS = new Map<number, Post>();
+
+/** A TFLite fused activation (ActivationFunctionType) as featvis runs it. */
+export function activate(x: Tensor, act: number): Tensor {
+  let f = ACTIVATIONS.get(act);
+  if (!f) ACTIVATIONS.set(act, (f = biasActivation(null, act)));
+  return f(x);
 }
 
 /** Input `k` of the operator, or -1 when absent / omitted. */
@@ -195,17 +211,17 @@ const conv2d: Builder = (op, env) => {
   const pad = tfjsPadding(o.padding);
   // 1×1, stride 1 (MobileNet's pointwise convs) as a matrix product: same result, and it avoids
   // a oneDNN conv kernel that dies with SIGFPE on some shapes (e.g. 7×7×512 → 1024, TF 2.21 on AMD EPYC).
+  // Conv2D was measured against it on MobileNetV2's shapes (224 px, batch 8): no faster forward or backward.
   const pointwise = kh === 1 && kw === 1 && o.strideH === 1 && o.strideW === 1 ? env.keep(tf.reshape(filter, [inC, outC])) : null;
+  const post = biasActivation(bias, act);
   return {
     kind: 'conv2d',
     data: [xi],
     run: ([x]) =>
       tf.tidy(() => {
         const x4 = as4d(x!, env);
-        const y = pointwise
-          ? tf.reshape(tf.matMul(tf.reshape(x4, [-1, inC]), pointwise), [...x4.shape.slice(0, 3), outC])
-          : tf.conv2d(x4, filter, strides, pad);
-        return activate(bias ? tf.add(y, bias) : y, act);
+        // [N,H,W,Cin]·[Cin,Cout] as one broadcast BatchMatMulV2: no reshapes either way.
+        return post(pointwise ? tf.matMul(x4, pointwise) : tf.conv2d(x4, filter, strides, pad));
       }),
   };
 };
@@ -230,14 +246,11 @@ const depthwiseConv2d: Builder = (op, env) => {
   const bias = optionalBias(op, 2, env, outC);
   const strides: [number, number] = [o.strideH, o.strideW];
   const pad = tfjsPadding(o.padding);
+  const post = biasActivation(bias, act);
   return {
     kind: 'depthwise_conv2d',
     data: [xi],
-    run: ([x]) =>
-      tf.tidy(() => {
-        const y = tf.depthwiseConv2d(as4d(x!, env), filter, strides, pad);
-        return activate(bias ? tf.add(y, bias) : y, act);
-      }),
+    run: ([x]) => tf.tidy(() => post(tf.depthwiseConv2d(as4d(x!, env), filter, strides, pad))),
   };
 };
 
@@ -405,8 +418,8 @@ const BUILDERS: Record<string, Builder> = {
   PAD: pad(false),
   PADV2: pad(true),
   SOFTMAX: softmax,
-  RELU: unary('relu', (x) => fastRelu(x)),
-  RELU6: unary('relu6', (x) => fastRelu6(x)),
+  RELU: unary('relu', (x) => activate(x, S.Activation.RELU)),
+  RELU6: unary('relu6', (x) => activate(x, S.Activation.RELU6)),
   RELU_N1_TO_1: unary('relu_n1_to_1', (x) => tf.clipByValue(x, -1, 1)),
   RELU_0_TO_1: unary('relu_0_to_1', (x) => tf.clipByValue(x, 0, 1)),
   LOGISTIC: unary('sigmoid', (x) => tf.sigmoid(x)),

@@ -59,13 +59,11 @@ export function affineSample(images: Tensor4D, maps: readonly Affine[]): Tensor4
 }
 
 /**
- * One affine map for the whole batch (the per-step transforms of a render):
- * the bilinear sampling map is computed once on the host (4 indices and 4
- * weights per output pixel) and applied to every image with a single gather
- * along the pixel axis — a handful of kernels however large the batch.
+ * The bilinear sampling map of `m` on an h×w image: per output pixel (row-major)
+ * the flat indices of its 4 source neighbours and their weights, samples
+ * outside clamped to the edge.
  */
-export function affineSampleShared(images: Tensor4D, m: Affine): Tensor4D {
-  const [n, h, w, c] = images.shape;
+export function bilinearMap(h: number, w: number, m: Affine): { idx: Int32Array; wts: Float32Array } {
   const count = h * w;
   const cy = (h - 1) / 2;
   const cx = (w - 1) / 2;
@@ -96,9 +94,26 @@ export function affineSampleShared(images: Tensor4D, m: Affine): Tensor4D {
       wts[o + 3] = fx * fy;
     }
   }
+  return { idx, wts };
+}
+
+/**
+ * One affine map for the whole batch (the per-step transforms of a render):
+ * the bilinear sampling map is computed once on the host (4 indices and 4
+ * weights per output pixel) and applied to every image at once — a handful of
+ * kernels however large the batch. The batch is laid out pixel-major
+ * ([pixels, images·channels]) so that the gather, and the segment sum that is
+ * its gradient, move whole rows, and each output pixel's 4 weights meet its 4
+ * gathered rows in one batched [1×4]·[4×(images·channels)] product.
+ */
+export function affineSampleShared(images: Tensor4D, m: Affine): Tensor4D {
+  const [n, h, w, c] = images.shape;
+  const count = h * w;
+  const { idx, wts } = bilinearMap(h, w, m);
   return tf.tidy(() => {
-    const g = tf.gather(tf.reshape(images, [n, count, c]), tf.tensor1d(idx, 'int32'), 1); // [n, count*4, c]
-    const weighted = tf.mul(tf.reshape(g, [n, count, 4, c]), tf.tensor4d(wts, [1, count, 4, 1]));
-    return tf.reshape(tf.sum(weighted, 2), [n, h, w, c]) as Tensor4D;
+    const rows = tf.reshape(tf.transpose(tf.reshape(images, [n, count, c]), [1, 0, 2]), [count, n * c]);
+    const g = tf.reshape(tf.gather(rows, tf.tensor1d(idx, 'int32')), [count, 4, n * c]);
+    const out = tf.matMul(tf.tensor3d(wts, [count, 1, 4]), g); // [count, 1, n·c]
+    return tf.reshape(tf.transpose(tf.reshape(out, [count, n, c]), [1, 0, 2]), [n, h, w, c]) as Tensor4D;
   });
 }

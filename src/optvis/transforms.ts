@@ -12,13 +12,16 @@
  *
  * Consecutive geometric steps (jitter, scale, rotate, crop) are applied as ONE
  * bilinear resampling: zoom and rotate about the centre, then shift; their
- * random parameters are drawn in list order. Every random choice is made once
+ * random parameters are drawn in list order. When the draws come to a
+ * whole-pixel shift, the same image is made with slices (shift.ts), and a
+ * constant pad followed by such a shift within it with one asymmetric pad. Every random choice is made once
  * per step for the whole batch (as lucid does) from the render's seeded Rng, so
  * a channel's image depends on the render seed and not on its batch-mates.
  */
 import { tf, type Tensor4D } from '../backend/tf.js';
 import { FeatvisError } from '../core/errors.js';
 import { affineSampleShared, type Affine } from './affine.js';
+import { padShifted, shiftClamped } from './shift.js';
 import type { Rng } from './rng.js';
 
 export type TransformStep =
@@ -184,6 +187,24 @@ function drawAffine(run: readonly TransformStep[], h: number, w: number, rng: Rn
   return m;
 }
 
+/** End (exclusive) of the run of consecutive geometric steps starting at `i`. */
+function runEnd(list: TransformList, i: number): number {
+  let j = i;
+  while (j < list.length && GEOMETRIC.has(list[j]!.op)) j++;
+  return j;
+}
+
+/** A map that only translates by whole pixels (shift.ts computes it exactly, without resampling). */
+function wholeShift(m: Affine): boolean {
+  return m.scale === 1 && m.angle === 0 && Number.isInteger(m.dx) && Number.isInteger(m.dy);
+}
+
+/** One fused geometric run: nothing, a whole-pixel shift, or a bilinear resampling. */
+function resample(x: Tensor4D, m: Affine): Tensor4D {
+  if (!m.dx && !m.dy && m.scale === 1 && !m.angle) return x;
+  return wholeShift(m) ? shiftClamped(x, m.dx, m.dy) : affineSampleShared(x, m);
+}
+
 /** Applies the list to a batch with fresh random parameters from `rng`. */
 export function applyTransforms(images: Tensor4D, list: TransformList, rng: Rng): Tensor4D {
   if (list.length === 0) return images;
@@ -192,16 +213,23 @@ export function applyTransforms(images: Tensor4D, list: TransformList, rng: Rng)
     for (let i = 0; i < list.length; ) {
       const s = list[i]!;
       if (GEOMETRIC.has(s.op)) {
-        let j = i;
-        while (j < list.length && GEOMETRIC.has(list[j]!.op)) j++;
-        const m = drawAffine(list.slice(i, j), x.shape[1], x.shape[2], rng);
-        if (m.dx || m.dy || m.scale !== 1 || m.angle) x = affineSampleShared(x, m);
+        const j = runEnd(list, i);
+        x = resample(x, drawAffine(list.slice(i, j), x.shape[1], x.shape[2], rng));
         i = j;
         continue;
       }
       if (s.op === 'pad' && s.px > 0) {
         const p: Array<[number, number]> = [[0, 0], [s.px, s.px], [s.px, s.px], [0, 0]];
-        x = s.mode === 'reflect' ? tf.mirrorPad(x, p, 'reflect') : tf.pad(x, p, s.value ?? 0.5);
+        const value = s.value ?? 0.5;
+        if (s.mode !== 'reflect' && GEOMETRIC.has(list[i + 1]?.op ?? '')) {
+          // A constant pad then a whole-pixel shift within it is one asymmetric pad (same draws, same image).
+          const j = runEnd(list, i + 1);
+          const m = drawAffine(list.slice(i + 1, j), x.shape[1] + 2 * s.px, x.shape[2] + 2 * s.px, rng);
+          x = wholeShift(m) && Math.abs(m.dx) <= s.px && Math.abs(m.dy) <= s.px ? padShifted(x, s.px, value, m.dx, m.dy) : resample(tf.pad(x, p, value), m);
+          i = j;
+          continue;
+        }
+        x = s.mode === 'reflect' ? tf.mirrorPad(x, p, 'reflect') : tf.pad(x, p, value);
       } else if (s.op === 'noise' && s.std > 0) {
         // One noise field per step, shared by the batch like every other draw.
         x = tf.add(x, tf.randomNormal([1, x.shape[1], x.shape[2], x.shape[3]], 0, s.std, 'float32', rng.uint32()));
