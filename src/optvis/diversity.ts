@@ -87,6 +87,18 @@ export function gramSimilarity(model: FeatModel, layer: string, images: readonly
   });
 }
 
+/** −w_c · penalty for every image of channel c's group (groups of n consecutive images). */
+function weightedPenalty(penalty: Objective, weights: readonly number[], n: number): Objective {
+  if (weights.every((w) => w === weights[0])) return penalty.times(-weights[0]!);
+  const perImage = weights.flatMap((w) => Array.from({ length: n }, () => -w));
+  return objective({
+    name: `−w·${penalty.name}`,
+    layers: penalty.layers,
+    score: (ctx) => tf.mul(penalty.score(ctx), tf.tensor1d(perImage)) as Tensor1D,
+    validate: (m) => penalty.validate(m),
+  });
+}
+
 /** Starting seed of image i of channel c's diverse set (distinct from the channel's single-image seed). */
 export function diverseSeed(seed: number, channel: number, i: number): number {
   return channelSeed(seed, channel) ^ Math.imul(i + 1, 0x27d4eb2f) ^ 0x5bd1e995;
@@ -95,8 +107,8 @@ export function diverseSeed(seed: number, channel: number, i: number): number {
 export interface DiverseBatch extends Omit<ChannelBatch, 'extra' | 'imageSeeds'> {
   /** Images per channel (≥ 2). */
   n: number;
-  /** Strength of the penalty, in units of the channel objective (per image). */
-  weight: number;
+  /** Strength of the penalty, in units of the channel objective: one for every channel, or one per channel. */
+  weight: number | readonly number[];
 }
 
 export interface DiverseSet {
@@ -114,10 +126,12 @@ export interface DiverseSet {
  */
 export async function renderDiverse(model: FeatModel, b: DiverseBatch, opts: Parameters<typeof renderChannels>[2] = {}): Promise<{ sets: DiverseSet[]; millis: number }> {
   if (!Number.isInteger(b.n) || b.n < 2) throw new FeatvisError(`a diverse set needs at least 2 images, got ${String(b.n)}`);
-  if (!(typeof b.weight === 'number' && Number.isFinite(b.weight) && b.weight >= 0)) throw new FeatvisError(`diversity weight must be a number ≥ 0, got ${String(b.weight)}`);
+  const weights = typeof b.weight === 'number' ? b.channels.map(() => b.weight as number) : [...b.weight];
+  if (weights.length !== b.channels.length) throw new FeatvisError(`${weights.length} diversity weights for ${b.channels.length} channels`);
+  if (!weights.every((w) => typeof w === 'number' && Number.isFinite(w) && w >= 0)) throw new FeatvisError(`diversity weights must be numbers ≥ 0, got ${String(b.weight)}`);
   const list = b.channels.flatMap((c) => Array.from({ length: b.n }, () => c));
   const imageSeeds = b.channels.flatMap((c) => Array.from({ length: b.n }, (_, i) => diverseSeed(b.seed, c, i)));
-  const r = await renderChannels(model, { ...b, channels: list, imageSeeds, ...(b.weight > 0 ? { extra: diversity(b.layer, b.n).times(-b.weight) } : {}) }, opts);
+  const r = await renderChannels(model, { ...b, channels: list, imageSeeds, ...(weights.some((w) => w > 0) ? { extra: weightedPenalty(diversity(b.layer, b.n), weights, b.n) } : {}) }, opts);
   const plain = channelObjective(b.layer, list);
   const acts = tf.tidy(() => {
     const { width, height } = r.images[0]!;
