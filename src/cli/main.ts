@@ -39,6 +39,7 @@ const commands: Record<string, Command> = {
   identify: runIdentify,
   sweep: runSweepCli,
   report: runReport,
+  atlas: (argv) => import('./atlas.js').then((m) => m.runAtlasCli(argv)),
   train: async (argv) => {
     const code = await runTrain([...argv]);
     if (code !== 0) process.exitCode = code;
