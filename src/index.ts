@@ -100,3 +100,12 @@ export { runSweep, sweepImages, sweepRandomImages, sweepRunKey, type SweepResult
 export { SweepStore, type CellRow, type ChannelRow, type ControlRow } from './experiments/sweepStore.js';
 export { controlsSummary, summarize, verdicts, type ControlsSummary, type KnobVerdict, type StrengthSummary } from './experiments/summary.js';
 export { bestGrid, loadSweepReport, writeSweepReport, type SweepReport, type VariantReport } from './experiments/report.js';
+
+// layer atlas: every channel of a layer as an offline site (resumable job)
+export { diversity, gramSimilarity, renderDiverse, type DiverseBatch, type DiverseSet } from './optvis/diversity.js';
+export { StreamHistogram, histogramEdges, type HistogramData } from './exemplars/histogram.js';
+export { ATLAS_DEFAULTS, runAtlas, type AtlasOptions, type AtlasPhase, type AtlasProgress, type AtlasResult, type GivenMetric } from './atlas/job.js';
+export { writeAtlasSite, type SiteOptions, type SiteResult } from './atlas/site.js';
+export { loadAtlas, type AtlasData } from './atlas/load.js';
+export { channelCard, type CardOptions } from './atlas/card.js';
+export type { AtlasManifest, AtlasNeighbours, AtlasScore, ChannelRecord, ChannelScore } from './atlas/types.js';

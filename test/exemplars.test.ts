@@ -128,6 +128,21 @@ describe('exemplar mining', { skip }, () => {
         lists++;
       }
       assert.equal(lists, (32 + 64) * 2);
+      // Activation histograms over the 200 images: the brute-force values binned on the store's edges.
+      let misplaced = 0;
+      for (const [key, all] of refs) {
+        const [layer, chs, reduce] = key.split('/') as [string, string, Reduce];
+        const h = store.histogram(layer, Number(chs), reduce)!;
+        assert.equal(h.n, N, key);
+        assert.equal(h.counts.reduce((x, y) => x + y, 0), N, key);
+        assert.ok(h.counts.length <= 64, key);
+        const w = 2 ** h.exponent;
+        const want = new Array<number>(h.counts.length).fill(0);
+        for (const r of all) want[Math.min(h.counts.length - 1, Math.max(0, Math.floor(r.value / w) - h.lo))]!++;
+        misplaced += want.reduce((m, c, i) => m + Math.max(0, c - h.counts[i]!), 0);
+      }
+      // only float32-vs-float64 values on a bin edge may land in the neighbouring bin
+      assert.ok(misplaced <= 4, `${misplaced} values in another bin than the brute force`);
       // Near ties must stay rare: a systematic ranking bug would show up here.
       assert.ok(nearTieSwaps <= 4, `${nearTieSwaps} near-tie swaps`);
       // Arg-max location: same first-occurrence rule as the brute force (saturated ReLU6 ties included).
@@ -301,6 +316,11 @@ describe('crash safety', { skip }, () => {
       const rowsB: TopKRow[] = b.topKRows(rb.id);
       assert.equal(rowsA.length, (32 + 64) * 2 * K);
       assert.deepEqual(rowsA, rowsB);
+      // the activation histograms, committed with each batch, resume exactly too
+      const histA = a.histogramRows(ra.id);
+      assert.equal(histA.length, (32 + 64) * 2);
+      assert.ok(histA.every((h) => h.histogram.n === N), 'every histogram covers every image once');
+      assert.deepEqual(histA, b.histogramRows(rb.id));
       assert.equal(a.doneCount(ra.id), N);
       assert.ok(ra.finishedAt);
     } finally {

@@ -42,6 +42,7 @@ const commands: Record<string, Command> = {
   sweep: runSweepCli,
   report: runReport,
   study: runStudyCli,
+  atlas: (argv) => import('./atlas.js').then((m) => m.runAtlasCli(argv)),
   train: async (argv) => {
     const code = await runTrain([...argv]);
     if (code !== 0) process.exitCode = code;

@@ -9,6 +9,10 @@
  * so the result does not depend on batch order or size), and every batch is
  * committed to the ExemplarStore in one transaction: killing the process at
  * any moment loses at most the batch in flight, and mining again resumes.
+ *
+ * The same pass keeps, per layer, channel and reduce mode, a bounded histogram
+ * of the per-image values over the whole dataset (histogram.ts: 64 bins whose
+ * width adapts, exact counts), committed in the same transaction as the batch.
  */
 import { tf, type Tensor4D } from '../backend/tf.js';
 import { resolveImageSource, type ImageSource, type SkippedEntry } from '../data/folder.js';
@@ -17,7 +21,8 @@ import { BatchStream, type SkippedImage } from '../data/stream.js';
 import { FeatvisError, unknownLayerError } from '../core/errors.js';
 import type { FeatModel } from '../core/types.js';
 import { modelIdentity } from '../models/fingerprint.js';
-import { DEFAULT_RF_FACTOR, ExemplarStore, REDUCES, type LayerShape, type Reduce, type TopKRow } from './store.js';
+import { StreamHistogram } from './histogram.js';
+import { DEFAULT_RF_FACTOR, ExemplarStore, REDUCES, type HistogramRow, type LayerShape, type Reduce, type TopKRow } from './store.js';
 
 export interface MineProgress {
   /** Images handled (mined or skipped) in this run, all sessions together. */
@@ -242,6 +247,11 @@ export async function mineExemplars(opts: MineOptions): Promise<MineResult> {
       const li = shapes.findIndex((s) => s.layer === row.layer);
       if (li >= 0) tops[li]![REDUCES.indexOf(row.reduce)]!.set(row);
     }
+    const hists = shapes.map((s) => REDUCES.map(() => Array.from({ length: s.channels }, () => new StreamHistogram())));
+    for (const row of store.histogramRows(run.id)) {
+      const li = shapes.findIndex((s) => s.layer === row.layer);
+      if (li >= 0 && row.channel >= 0 && row.channel < shapes[li]!.channels) hists[li]![REDUCES.indexOf(row.reduce)]![row.channel] = StreamHistogram.from(row.histogram);
+    }
     const processed = store.processedIds(run.id);
     const todo = dataset.entries.filter((e) => !processed.has(e.id));
     const alreadyDone = dataset.entries.length - todo.length;
@@ -254,12 +264,14 @@ export async function mineExemplars(opts: MineOptions): Promise<MineResult> {
     let complete = true;
     const stream = new BatchStream(todo, { size, batchSize, fit });
     for await (const b of stream) {
+      const hadImages = b.images !== null;
       if (b.images) {
         const red = await reduceBatch(model, b.images, shapes);
         b.release();
         shapes.forEach((s, li) => {
           const { mean, max, arg } = red[li]!;
           const [tMean, tMax] = tops[li] as [TopK, TopK];
+          const [hMean, hMax] = hists[li] as [StreamHistogram[], StreamHistogram[]];
           const C = s.channels;
           b.entries.forEach((e, n) => {
             for (let c = 0; c < C; c++) {
@@ -269,13 +281,18 @@ export async function mineExemplars(opts: MineOptions): Promise<MineResult> {
               const y = (a - x) / s.mapW;
               tMean.offer(c, mean[j]!, e.id, x, y);
               tMax.offer(c, max[j]!, e.id, x, y);
+              hMean[c]!.add(mean[j]!);
+              hMax[c]!.add(max[j]!);
             }
           });
         });
       }
       const rows: TopKRow[] = [];
       for (const pair of tops) for (const t of pair) t.flush(rows);
-      store.commitBatch(run.id, { done: b.entries, skipped: b.skipped, topk: rows });
+      const histograms: HistogramRow[] = hadImages
+        ? shapes.flatMap((s, li) => REDUCES.flatMap((reduce, ri) => hists[li]![ri]!.map((h, channel) => ({ layer: s.layer, channel, reduce, histogram: h.toJSON() }))))
+        : [];
+      store.commitBatch(run.id, { done: b.entries, skipped: b.skipped, topk: rows, histograms });
       batches++;
       mined += b.entries.length;
       doneThisCall += b.entries.length + b.skipped.length;

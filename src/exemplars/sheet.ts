@@ -121,8 +121,8 @@ function asFit(s: string): ResizeFit {
   throw new FeatvisError(`unknown fit '${s}' in exemplar store`);
 }
 
-/** Decodes run images at the run's size (cached) and cuts tiles. */
-class TileMaker {
+/** Decodes run images at the run's size (cached) and cuts tiles (raw RGB, tile × tile): whole images or receptive-field crops. */
+export class TileMaker {
   private readonly cache = new Map<string, Buffer | null>();
 
   constructor(private readonly run: RunInfo, private readonly tile: number, private readonly crop: boolean) {}

@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import type { ImageEntry } from '../data/folder.js';
 import type { SkippedImage } from '../data/stream.js';
 import { channelRangeError, FeatvisError, unknownLayerError } from '../core/errors.js';
+import type { HistogramData } from './histogram.js';
 
 export type Reduce = 'mean' | 'max';
 export const REDUCES: readonly Reduce[] = ['mean', 'max'];
@@ -95,11 +96,21 @@ export interface TopKRow {
   y: number;
 }
 
+/** One channel's histogram of per-image activations (reduced by `reduce`) over the images mined so far. */
+export interface HistogramRow {
+  layer: string;
+  channel: number;
+  reduce: Reduce;
+  histogram: HistogramData;
+}
+
 export interface BatchCommit {
   done: readonly ImageEntry[];
   skipped: readonly SkippedImage[];
   /** Rows to insert or replace (keyed by layer, channel, reduce, rank). */
   topk: readonly TopKRow[];
+  /** Histograms to insert or replace (keyed by layer, channel, reduce); none from older callers. */
+  histograms?: readonly HistogramRow[];
 }
 
 /**
@@ -235,6 +246,11 @@ export class ExemplarStore {
         image_id TEXT NOT NULL, value REAL NOT NULL, x INTEGER NOT NULL, y INTEGER NOT NULL,
         PRIMARY KEY (run_id, layer, channel, reduce, rank)
       ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS histograms (
+        run_id INTEGER NOT NULL, layer TEXT NOT NULL, channel INTEGER NOT NULL, reduce TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (run_id, layer, channel, reduce)
+      ) WITHOUT ROWID;
     `);
     const v = this.db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema'`).get();
     if (!v) this.db.prepare(`INSERT INTO meta (key, value) VALUES ('schema', ?)`).run(String(SCHEMA_VERSION));
@@ -367,6 +383,33 @@ export class ExemplarStore {
       .map((r) => ({ layer: r.layer, channel: r.channel, reduce: asReduce(r.reduce), rank: r.rank, imageId: r.image_id, value: r.value, x: r.x, y: r.y }));
   }
 
+  private hasHistograms(): boolean {
+    return this.db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'histograms'`).get()!.n > 0;
+  }
+
+  /** Every histogram row of a run (for resuming); none in stores mined before histograms were kept. */
+  histogramRows(runId: number): HistogramRow[] {
+    if (!this.hasHistograms()) return [];
+    return this.db
+      .prepare<[number], { layer: string; channel: number; reduce: string; data: string }>(`SELECT layer, channel, reduce, data FROM histograms WHERE run_id = ? ORDER BY layer, channel, reduce`)
+      .all(runId)
+      .map((r) => ({ layer: r.layer, channel: r.channel, reduce: asReduce(r.reduce), histogram: JSON.parse(r.data) as HistogramData }));
+  }
+
+  /**
+   * One channel's histogram of per-image activations (spatial mean or max, as
+   * `reduce`; default the run's) over the images mined so far, or null where the
+   * run was mined before histograms were kept. Its `n` says how many images it covers.
+   */
+  histogram(layer: string, channel: number, reduce?: Reduce, opts: { runId?: number } = {}): HistogramData | null {
+    const run = this.runForLayer(layer, opts.runId);
+    if (!this.hasHistograms()) return null;
+    const r = this.db
+      .prepare<[number, string, number, string], { data: string }>(`SELECT data FROM histograms WHERE run_id = ? AND layer = ? AND channel = ? AND reduce = ?`)
+      .get(run.id, layer, channel, asReduce(reduce ?? run.reduce));
+    return r ? (JSON.parse(r.data) as HistogramData) : null;
+  }
+
   /** Commits one mined batch atomically. Returns the run's new batch count. */
   commitBatch(runId: number, batch: BatchCommit): number {
     const insDone = this.db.prepare(`INSERT INTO done_images (run_id, image_id, path, batch) VALUES (?, ?, ?, ?)`);
@@ -375,12 +418,14 @@ export class ExemplarStore {
       `INSERT OR REPLACE INTO topk (run_id, layer, channel, reduce, rank, image_id, value, x, y) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const bump = this.db.prepare<[string, number], { batches: number }>(`UPDATE runs SET batches = batches + 1, updated_at = ? WHERE id = ? RETURNING batches`);
+    const upHist = batch.histograms?.length ? this.db.prepare(`INSERT OR REPLACE INTO histograms (run_id, layer, channel, reduce, data) VALUES (?, ?, ?, ?, ?)`) : null;
     return this.db.transaction((): number => {
       const n = bump.get(now(), runId)?.batches;
       if (n === undefined) throw new FeatvisError(`no run ${runId} in ${this.file}`);
       for (const e of batch.done) insDone.run(runId, e.id, e.path, n);
       for (const s of batch.skipped) insSkip.run(runId, s.id, s.path, s.reason, n);
       for (const t of batch.topk) upTop.run(runId, t.layer, t.channel, t.reduce, t.rank, t.imageId, t.value, t.x, t.y);
+      for (const h of batch.histograms ?? []) upHist!.run(runId, h.layer, h.channel, h.reduce, JSON.stringify(h.histogram));
       return n;
     }).immediate();
   }

@@ -38,6 +38,26 @@ export interface LayerScoreOptions {
   crop?: boolean;
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Results of (channel, seed) units kept by a resumable job (the atlas): a unit
+   * found here is not computed again; a new one is handed to `put` and the value
+   * it returns (as `get` would give it back) is used, so a resumed run and an
+   * uninterrupted one score from the same numbers. The cache must belong to the
+   * same channel list, metric and settings.
+   */
+  cache?: ScoreCache;
+}
+
+/** One (channel, seed) unit of a LayerScore: its random draw and its query scores per variant. */
+export interface ScoreUnit {
+  random: string[];
+  queries: Partial<Record<ScoreVariant, QueryScore[]>>;
+}
+
+export interface ScoreCache {
+  get(channel: number, seed: number): ScoreUnit | undefined;
+  /** Stores a unit; returns it as `get` will return it later. */
+  put(channel: number, seed: number, unit: ScoreUnit): ScoreUnit;
 }
 
 export interface LayerScore {
@@ -86,28 +106,34 @@ export async function scoreLayer(opts: LayerScoreOptions): Promise<LayerScore> {
       const set = sets.sets[i]!;
       for (let si = 0; si < seeds.length; si++) {
         const seed = seeds[si]!;
-        const random = randomRefs(sets, set, seed, randomK);
-        draws.push({ channel: set.channel, seed, random: random.map((r) => r.path) });
-        const kinds: QueryKind[] = [];
-        const images: QueryImage[] = [];
-        const amImage = am[si]?.images[i];
-        if (amImage) {
-          kinds.push('am');
-          images.push(amImage);
+        let unit = opts.cache?.get(set.channel, seed);
+        if (!unit) {
+          const random = randomRefs(sets, set, seed, randomK);
+          const kinds: QueryKind[] = [];
+          const images: QueryImage[] = [];
+          const amImage = am[si]?.images[i];
+          if (amImage) {
+            kinds.push('am');
+            images.push(amImage);
+          }
+          for (const h of set.heldOut) {
+            kinds.push('heldOut');
+            images.push(h);
+          }
+          for (const r of random) {
+            kinds.push('random');
+            images.push(r);
+          }
+          const res = await scorer.query(images, random);
+          const computed: ScoreUnit = { random: random.map((r) => r.path), queries: {} };
+          for (const v of scorer.variants) {
+            const ceiling = scorer.ceiling(i)[v];
+            computed.queries[v] = res.map((d, j) => queryScore(kinds[j]!, i, set.channel, seed, d, v, ceiling));
+          }
+          unit = opts.cache ? opts.cache.put(set.channel, seed, computed) : computed;
         }
-        for (const h of set.heldOut) {
-          kinds.push('heldOut');
-          images.push(h);
-        }
-        for (const r of random) {
-          kinds.push('random');
-          images.push(r);
-        }
-        const res = await scorer.query(images, random);
-        for (const v of scorer.variants) {
-          const ceiling = scorer.ceiling(i)[v];
-          res.forEach((d, j) => queries.get(v)!.push(queryScore(kinds[j]!, i, set.channel, seed, d, v, ceiling)));
-        }
+        draws.push({ channel: set.channel, seed, random: unit.random });
+        for (const v of scorer.variants) queries.get(v)!.push(...(unit.queries[v] ?? []));
         opts.onProgress?.(++done, total);
       }
     }

@@ -10,3 +10,4 @@ export * from './plot.js';
 export * from './model.js';
 export * from './data.js';
 export * from './score.js';
+export * from './atlas.js';

@@ -6,6 +6,7 @@
  */
 import { tf } from '../backend/tf.js';
 import { batchToImages, type RgbImage } from '../data/image.js';
+import { FeatvisError } from '../core/errors.js';
 import type { FeatModel } from '../core/types.js';
 import { channels as channelObjective, type Objective } from './objectives.js';
 import { createParam } from './param/index.js';
@@ -21,6 +22,11 @@ export interface ChannelBatch extends AmImageSettings {
   snapshots?: readonly number[];
   /** Added to each channel's objective (e.g. a diversity term); default none. */
   extra?: Objective;
+  /**
+   * Starting seed of each image (default channelSeed(seed, channel)): a batch
+   * that repeats a channel (a diverse set, diversity.ts) needs distinct ones.
+   */
+  imageSeeds?: readonly number[];
 }
 
 export interface ChannelBatchResult {
@@ -38,12 +44,13 @@ export async function renderChannels(
   b: ChannelBatch,
   opts: { signal?: AbortSignal; onStep?: (info: StepInfo) => void } = {},
 ): Promise<ChannelBatchResult> {
+  if (b.imageSeeds && b.imageSeeds.length !== b.channels.length) throw new FeatvisError(`imageSeeds has ${b.imageSeeds.length} seeds for ${b.channels.length} images`);
   const param = createParam(b.param, {
     ...b.paramOptions,
     batch: b.channels.length,
     height: b.size,
     width: b.size,
-    seed: b.channels.map((c) => channelSeed(b.seed, c)),
+    seed: b.imageSeeds ? [...b.imageSeeds] : b.channels.map((c) => channelSeed(b.seed, c)),
     decorrelate: b.decorrelate,
   });
   try {
