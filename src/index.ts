@@ -14,6 +14,7 @@ export type { FeatModel, LayerInfo, Preprocess } from './core/types.js';
 export { loadModel, EMBEDDED_MODELS, type LoadOptions } from './models/load.js';
 export { DEFAULT_MODEL, defaultLayer } from './models/defaults.js';
 export { imagenetLabels, ZOO } from './models/zoo.js';
+export { classifierLayer, predictTopK, type ClassScore, type Prediction, type PredictOptions, type PredictResult } from './models/predict.js';
 
 // objective
 export {

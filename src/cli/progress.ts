@@ -66,6 +66,7 @@ export class Progress {
   private lastDraw = -Infinity;
   private finished = false;
   private extra = '';
+  private readonly inheritedColumns: number | undefined;
 
   constructor(opts: ProgressOptions) {
     this.label = opts.label;
@@ -74,7 +75,9 @@ export class Progress {
     this.startDone = this.done;
     this.unit = opts.unit ?? 'items';
     this.stream = opts.stream ?? process.stderr;
-    this.tty = opts.tty ?? Boolean(this.stream.isTTY);
+    // Under bin/featvis.mjs the command's stderr is a pipe to the launcher, which says whether its own is a terminal.
+    this.inheritedColumns = this.stream === process.stderr ? Number(process.env.FEATVIS_STDERR_COLUMNS) || undefined : undefined;
+    this.tty = opts.tty ?? (Boolean(this.stream.isTTY) || this.inheritedColumns !== undefined);
     this.intervalMs = opts.intervalMs ?? 10_000;
     this.redrawMs = opts.redrawMs ?? 100;
     this.width = opts.width ?? 24;
@@ -128,7 +131,7 @@ export class Progress {
     this.lastDraw = t;
     if (this.tty) {
       let s = this.line();
-      const cols = this.stream.columns;
+      const cols = this.stream.columns ?? this.inheritedColumns;
       if (cols && s.length > cols - 1) s = s.slice(0, cols - 1);
       this.stream.write(`\r${s}\x1b[K`);
     } else {
