@@ -148,3 +148,32 @@ export class Progress {
     if (this.tty) this.stream.write('\n');
   }
 }
+
+/**
+ * One bar per phase of a long job (mining, controls, cells…): a phase's bar
+ * is finished when it reaches its total or when the next phase starts, so its
+ * last line gives that phase's own rate and count, not one diluted by the
+ * phases after it.
+ */
+export class PhaseBars {
+  private readonly bars = new Map<string, Progress>();
+  private current: string | null = null;
+
+  constructor(private readonly make: (phase: string, total: number, start: number) => Progress) {}
+
+  update(phase: string, done: number, total: number, opts: { start?: number; extra?: string } = {}): void {
+    if (this.current !== null && this.current !== phase) this.bars.get(this.current)?.finish();
+    this.current = phase;
+    let bar = this.bars.get(phase);
+    if (!bar) {
+      bar = this.make(phase, total, opts.start ?? done);
+      this.bars.set(phase, bar);
+    }
+    bar.update(done, opts.extra);
+    if (total > 0 && done >= total) bar.finish();
+  }
+
+  finishAll(): void {
+    for (const b of this.bars.values()) b.finish();
+  }
+}

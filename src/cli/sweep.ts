@@ -4,27 +4,25 @@ import { readSweepConfig } from '../experiments/config.js';
 import { writeSweepReport } from '../experiments/report.js';
 import { runSweep } from '../experiments/sweep.js';
 import type { CommandArgs } from './options.js';
-import { Progress } from './progress.js';
+import { PhaseBars, Progress } from './progress.js';
 
 export async function run(a: CommandArgs): Promise<void> {
   const file = a.positionals[0]!;
   const out = a.optStr('out') ?? path.join('runs', 'sweep', path.parse(file).name);
   const cfg = readSweepConfig(file);
-  const bars = new Map<string, Progress>();
+  const bars = new PhaseBars((phase, total, start) => new Progress({ label: phase, total, unit: phase === 'mining' ? 'images' : phase, start }));
   const started = Date.now();
   const res = await runSweep(cfg, {
     outDir: out,
     onProgress: (p) => {
-      let bar = bars.get(p.phase);
-      if (!bar) {
-        bar = new Progress({ label: p.phase, total: p.total, unit: p.phase === 'mining' ? 'images' : p.phase, start: p.done });
-        bars.set(p.phase, bar);
-      }
       const q = p.cell?.scores.lpips;
-      bar.update(p.done, p.cell && q ? `${p.cell.knob}=${p.cell.strength} ch ${p.cell.channel}: score ${q.score.toFixed(4)}, normalised ${q.normalized?.toFixed(3) ?? '–'}` : undefined);
+      const extra = p.cell && q ? `${p.cell.knob}=${p.cell.strength} ch ${p.cell.channel}: score ${q.score.toFixed(4)}, normalised ${q.normalized?.toFixed(3) ?? '–'}` : undefined;
+      // Mining reports images done in earlier sessions too: the rate counts this session's only.
+      const start = p.mining ? p.done - p.mining.doneThisCall : p.done;
+      bars.update(p.phase, p.done, p.total, { start, ...(extra !== undefined ? { extra } : {}) });
     },
   });
-  for (const b of bars.values()) b.finish();
+  bars.finishAll();
   const { html, rep } = await writeSweepReport(out);
   console.log(`${res.newCells} new cells, ${res.cells.length} in all, in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   console.log(`metric: ${rep.metricWhy}`);
