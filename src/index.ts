@@ -100,3 +100,6 @@ export { runSweep, sweepImages, sweepRandomImages, sweepRunKey, type SweepResult
 export { SweepStore, type CellRow, type ChannelRow, type ControlRow } from './experiments/sweepStore.js';
 export { controlsSummary, summarize, verdicts, type ControlsSummary, type KnobVerdict, type StrengthSummary } from './experiments/summary.js';
 export { bestGrid, loadSweepReport, writeSweepReport, type SweepReport, type VariantReport } from './experiments/report.js';
+
+// notebooks: one call per study step, displays (JupyterLab, tslab kernel)
+export * as nb from './notebook/index.js';
