@@ -55,7 +55,7 @@ for s in "${todo[@]}"; do
   t0=$SECONDS
   say "installing the $s set into $VENV ($req)"
   # pipefail keeps pip's exit status; the filter itself never fails
-  { "${PIP[@]}" -r "$req" 2>&1; } | { grep -v -E "^(WARNING: )?Location '.*' is ignored: it is either a non-existing path or lacks a specific scheme\.?$" || true; }
+  { "${PIP[@]}" -r "$req" 2>&1; } | { grep -v -E "^(WARNING: )?Location '[^']*' is ignored: " || true; }
   rm -f "$VENV"/.featvis-"$s"-*
   touch "$stamp"
   say "$s set ready in $((SECONDS - t0)) s"
