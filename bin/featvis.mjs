@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// Thin launcher: runs the TypeScript CLI through tsx so no build step is needed.
+// Thin launcher: runs the TypeScript CLI through tsx so no build step is needed
+// (src/cli/launch.ts: help without TensorFlow, TensorFlow's start-up log lines filtered).
+import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 register();
-await import('../src/cli/main.ts');
+const { launch } = await import('../src/cli/launch.ts');
+await launch(fileURLToPath(import.meta.url), process.argv.slice(2));

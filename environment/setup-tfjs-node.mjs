@@ -64,6 +64,24 @@ function binDirs(pkgDir) {
   return dirs;
 }
 
+/**
+ * Whether the host tfjs-node downloads libtensorflow from resolves (a child
+ * process, so this synchronous script can wait for the DNS answer, at most 5 s).
+ * Offline machines learn it here in one line instead of from the package
+ * installer's uncaught ENOTFOUND stack trace.
+ */
+export function downloadHostReachable(host = 'storage.googleapis.com') {
+  const r = spawnSync(process.execPath, ['-e', `require('dns').lookup(${JSON.stringify(host)}, (e) => process.exit(e ? 1 : 0))`], { timeout: 5_000 });
+  return r.status === 0;
+}
+
+/** The line worth showing from a failed installer's output (its last error), not its stack trace. */
+export function installerFailure(output) {
+  const lines = String(output).split('\n').map((l) => l.trim()).filter(Boolean);
+  const err = lines.filter((l) => /\b(E[A-Z]{3,}|Error|error|failed)\b/.test(l) && !/^at /.test(l)).at(-1);
+  return (err ?? lines.at(-1) ?? 'no output').slice(0, 200);
+}
+
 function runInstaller(pkgDir, extraEnv, timeoutMs) {
   const env = { ...process.env, ...extraEnv };
   env.PATH = [...binDirs(pkgDir), env.PATH ?? ''].join(path.delimiter);
@@ -73,13 +91,19 @@ function runInstaller(pkgDir, extraEnv, timeoutMs) {
     const guess = path.resolve(path.dirname(process.execPath), '..');
     if (fs.existsSync(path.join(guess, 'include', 'node', 'node_api.h'))) env.npm_config_nodedir = guess;
   }
+  // The installer's own output (progress bars, or a stack trace when it fails) is kept to
+  // say in one line what went wrong; FEATVIS_DEBUG=1 shows all of it.
   const r = spawnSync(process.execPath, ['scripts/install.js'], {
     cwd: pkgDir,
     env,
-    stdio: 'inherit',
+    stdio: process.env.FEATVIS_DEBUG ? 'inherit' : ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
     timeout: timeoutMs,
   });
-  return r.status === 0 && !r.error;
+  const ok = r.status === 0 && !r.error;
+  if (!ok && !process.env.FEATVIS_DEBUG) log(`the tfjs-node installer failed: ${installerFailure(`${r.stdout ?? ''}\n${r.stderr ?? ''}\n${r.error?.message ?? ''}`)}`);
+  return ok;
 }
 
 function pipFindLinks() {
@@ -207,7 +231,11 @@ function main() {
     log('native TensorFlow binding already works');
     return;
   }
-  if (!process.env.FEATVIS_TFJS_OFFLINE) {
+  if (process.env.FEATVIS_TFJS_OFFLINE) {
+    log('FEATVIS_TFJS_OFFLINE set: building the binding against a local TensorFlow wheel');
+  } else if (!downloadHostReachable()) {
+    log('offline (storage.googleapis.com does not resolve): building the binding against a local TensorFlow wheel instead of downloading libtensorflow');
+  } else {
     log('trying the standard tfjs-node install (downloads libtensorflow)');
     if (runInstaller(pkgDir, {}, 10 * 60_000) && bindingLoads(pkgDir)) {
       log('native TensorFlow binding installed (downloaded)');
@@ -225,12 +253,15 @@ function main() {
   log(`native TensorFlow binding built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-try {
-  main();
-} catch (err) {
-  console.warn('\n' + '!'.repeat(78));
-  console.warn(`[featvis setup] WARNING: no native TensorFlow backend: ${err instanceof Error ? err.message : String(err)}`);
-  console.warn('[featvis setup] featvis will run on the pure-JS CPU backend (10-100x slower).');
-  console.warn('[featvis setup] Re-run with `node environment/setup-tfjs-node.mjs` once the cause is fixed.');
-  console.warn('!'.repeat(78) + '\n');
+// Run as a script (npm's postinstall); importing it (tests) only defines the functions above.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (err) {
+    console.warn('\n' + '!'.repeat(78));
+    console.warn(`[featvis setup] WARNING: no native TensorFlow backend: ${err instanceof Error ? err.message : String(err)}`);
+    console.warn('[featvis setup] featvis will run on the pure-JS CPU backend (10-100x slower).');
+    console.warn('[featvis setup] Re-run with `node environment/setup-tfjs-node.mjs` once the cause is fixed.');
+    console.warn('!'.repeat(78) + '\n');
+  }
 }

@@ -14,6 +14,7 @@ export type { FeatModel, LayerInfo, Preprocess } from './core/types.js';
 export { loadModel, EMBEDDED_MODELS, type LoadOptions } from './models/load.js';
 export { DEFAULT_MODEL, defaultLayer } from './models/defaults.js';
 export { imagenetLabels, ZOO } from './models/zoo.js';
+export { classifierLayer, predictTopK, type ClassScore, type Prediction, type PredictOptions, type PredictResult } from './models/predict.js';
 
 // objective
 export {
@@ -109,3 +110,6 @@ export { writeAtlasSite, type SiteOptions, type SiteResult } from './atlas/site.
 export { loadAtlas, type AtlasData } from './atlas/load.js';
 export { channelCard, type CardOptions } from './atlas/card.js';
 export type { AtlasManifest, AtlasNeighbours, AtlasScore, ChannelRecord, ChannelScore } from './atlas/types.js';
+
+// notebooks: one call per study step, displays (JupyterLab, tslab kernel)
+export * as nb from './notebook/index.js';

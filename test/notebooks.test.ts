@@ -1,9 +1,11 @@
 /**
  * Notebooks: the display / settings helpers of src/notebook (always), the
- * committed notebooks being output-free (always), and — with
+ * committed notebooks (always: output-free, one import, thin cells), and — with
  * FEATVIS_TEST_NOTEBOOKS=1 (`npm run test:notebooks`) — headless execution of
- * every notebook through nbclient + the tslab kernel (environment/run-notebooks.py)
- * with assertions on the outputs each must produce. A cell error fails it.
+ * every notebook through nbclient + the tslab kernel (environment/run-notebooks.py):
+ * Run All, then a re-run after editing one setting in the same kernel (the issue-15
+ * "tweak and re-run"), with assertions on the outputs each must produce and on
+ * stray outputs. A cell error fails it.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,6 +17,9 @@ import sharp from 'sharp';
 import { setDisplaySink, showGrid, showNote, showPlot, tableBundle, type DisplayMessage } from '../src/notebook/display.js';
 import { figureBundle, figureSvg, hline, PLOTLY_MIME, type PlotFigure } from '../src/notebook/plot.js';
 import { nbSetting, parseSetting, settingEnvName } from '../src/notebook/settings.js';
+import { resolveSettings } from '../src/notebook/notebookSettings.js';
+import { projectFile, readProject, writeProject } from '../src/notebook/project.js';
+import { shortLayerNames } from '../src/notebook/dream.js';
 import { pythonBin, repoRoot } from './helpers/python.js';
 
 const NOTEBOOK_DIR = path.join(repoRoot, 'notebooks');
@@ -62,6 +67,61 @@ describe('notebook settings', () => {
     const got = nbSetting('unsetList', def);
     got.push(3);
     assert.deepEqual(def, [1, 2], 'the default array is not shared with the caller');
+  });
+});
+
+describe('notebook settings cells: a value typed in the cell beats the environment', () => {
+  test('cell edit > FEATVIS_NB_* > shipped value; the source of each is reported', () => {
+    withEnv({ FEATVIS_NB_STEPS: '24', FEATVIS_NB_CHANNELS: '0-3', FEATVIS_NB_SIZE: undefined, FEATVIS_NB_OUT: fs.mkdtempSync(path.join(os.tmpdir(), 'featvis-nbset-')) }, () => {
+      // The cell leaves steps as shipped (256) and edits channels: env sets steps, the cell wins for channels.
+      const { values, sources } = resolveSettings('am', { steps: 256, channels: '4-5', size: 96 });
+      assert.equal(values.steps, 24);
+      assert.equal(values.channels, '4-5');
+      assert.equal(values.size, 96);
+      assert.equal(values.seed, 0, 'not in the cell: the shipped value');
+      const src = (n: string) => sources.find((x) => x.name === n)!;
+      assert.equal(src('steps').from, 'FEATVIS_NB_STEPS');
+      assert.equal(src('channels').from, 'cell');
+      assert.match(src('channels').note, /FEATVIS_NB_CHANNELS=0-3 ignored: the cell's value wins/);
+      assert.equal(src('seed').from, 'default');
+    });
+  });
+
+  test('typos and wrong types in a settings cell are one-line errors', () => {
+    assert.throws(() => resolveSettings('am', { stpes: 3 } as never), /settings\('am'\): unknown setting 'stpes' \(known: model, layer, channels/);
+    assert.throws(() => resolveSettings('am', { steps: '3' } as never), /steps must be a number like 256, got the string '3'/);
+    assert.throws(() => resolveSettings('score', { seeds: [0, 'a'] } as never), /seeds must be a list of numbers/);
+  });
+
+  test("notebook 01's saved model and layer reach the other notebooks' 'auto' settings, never an explicit one", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'featvis-study-'));
+    try {
+      withEnv({ FEATVIS_NB_OUT: dir, FEATVIS_STUDY_FILE: undefined, FEATVIS_NB_LAYER: undefined, FEATVIS_NB_MODEL: undefined }, () => {
+        assert.equal(projectFile(), path.join(dir, 'study.json'));
+        assert.deepEqual(readProject(), {});
+        writeProject({ model: 'featvis-imagenette', layer: 'stage2' });
+        const auto = resolveSettings('score', {});
+        assert.equal(auto.values.model, 'featvis-imagenette');
+        assert.equal(auto.values.layer, 'stage2');
+        assert.equal(auto.sources.find((x) => x.name === 'layer')!.from, 'study.json');
+        assert.equal(resolveSettings('score', { layer: 'stage4' }).values.layer, 'stage4', 'a layer typed in the cell wins');
+        assert.equal(resolveSettings('score', { model: 'other.tflite' }).values.layer, 'auto', "another model: the saved layer is not its");
+        fs.writeFileSync(projectFile(), '{"layer": 3}');
+        assert.throws(() => readProject(), /layer must be a non-empty string/);
+        fs.writeFileSync(projectFile(), '{not json');
+        assert.throws(() => readProject(), /is not valid JSON/);
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('DeepDream captions keep what tells layers apart', () => {
+    assert.deepEqual(shortLayerNames(['MobilenetV2/expanded_conv_5/project/add_fold', 'MobilenetV2/expanded_conv_12/project/add_fold']), [
+      'expanded_conv_5/project/add_fold',
+      'expanded_conv_12/project/add_fold',
+    ]);
+    assert.deepEqual(shortLayerNames(['mixed3', 'mixed6']), ['mixed3', 'mixed6']);
   });
 });
 
@@ -133,7 +193,7 @@ describe('notebook display', () => {
     setDisplaySink((msg, update) => sent.push({ msg, update }));
     try {
       const tile = { width: 8, height: 8, data: new Float32Array(8 * 8 * 3).fill(0.25) };
-      await showGrid([tile, tile, tile], { cols: 3, tile: 32, gap: 4 });
+      assert.equal(await showGrid([tile, tile, tile], { cols: 3, tile: 32, gap: 4 }), undefined, 'display helpers return nothing (no stray <Buffer …> under a grid)');
       showPlot({ data: [{ x: [1, 2], y: [3, 4] }] });
       showNote('using the fallback model');
     } finally {
@@ -185,7 +245,7 @@ const NOTEBOOKS = [
   '06_regularisation_sweeps.ipynb',
 ];
 
-test('committed notebooks: all six, tslab kernel, no outputs, settings cell first', () => {
+test('committed notebooks: all six, tslab kernel, no outputs, one import, settings cell first', () => {
   const found = fs.readdirSync(NOTEBOOK_DIR).filter((f) => f.endsWith('.ipynb')).sort();
   assert.deepEqual(found, NOTEBOOKS);
   for (const f of found) {
@@ -197,18 +257,33 @@ test('committed notebooks: all six, tslab kernel, no outputs, settings cell firs
       assert.equal(c.execution_count ?? null, null, `${f}: committed with execution counts`);
     }
     const first = Array.isArray(code[0]!.source) ? code[0]!.source.join('') : code[0]!.source;
-    assert.match(first, /nb\.showSettings\(\{[\s\S]*model: 'auto'/, `${f}: first code cell is the settings cell`);
-    assert.ok(!/from '\.\.\/src\//.test(nb.cells.map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source)).join('\n')), `${f}: imports ../dist/src, not ../src`);
+    assert.match(first, /^import \* as fv from 'featvis';\n[\s\S]*const S = fv\.nb\.settings\('\w+', \{/, `${f}: first code cell: the one import, then the settings`);
+    const all = code.map((c) => (Array.isArray(c.source) ? c.source.join('') : c.source)).join('\n');
+    assert.equal((all.match(/^import /gm) ?? []).length, 1, `${f}: one import`);
+    assert.doesNotMatch(all, /from '\.\.\/|dispose\(\)/, `${f}: no relative imports, nothing disposed in the flow`);
   }
+});
+
+test('committed notebooks: thin cells (≤ 12 lines, ≤ 100 characters a line)', () => {
+  const fat: string[] = [];
+  for (const f of NOTEBOOKS) {
+    readNotebook(path.join(NOTEBOOK_DIR, f)).cells.forEach((c, i) => {
+      if (c.cell_type !== 'code') return;
+      const lines = (Array.isArray(c.source) ? c.source.join('') : c.source).split('\n');
+      if (lines.length > 12) fat.push(`${f} cell ${i}: ${lines.length} lines`);
+      for (const l of lines) if (l.length > 100) fat.push(`${f} cell ${i}: a line of ${l.length} characters`);
+    });
+  }
+  assert.deepEqual(fat, []);
 });
 
 /** Outputs each executed notebook must contain (CI settings of environment/run-notebooks.py). */
 const EXPECTED: Record<string, { png: number; plotly: number; tables: number }> = {
   '01_deepdream.ipynb': { png: 2, plotly: 0, tables: 3 }, // photo + dream grid; settings, layers, objectives
   '02_activation_maximisation.ipynb': { png: 2, plotly: 0, tables: 2 }, // grid + channel 0; settings, activations
-  '03_regularisations.ipynb': { png: 1, plotly: 0, tables: 2 }, // side-by-side grid
-  '04_top9_exemplars.ipynb': { png: 3, plotly: 0, tables: 3 }, // range sheet, channel sheet, crops
-  '05_interpretability.ipynb': { png: 2, plotly: 2, tables: 3 }, // one grid per scored channel (0-1); controls and identification charts; settings, per-channel and per-variant tables
+  '03_regularisations.ipynb': { png: 1, plotly: 0, tables: 2 }, // side-by-side grid; settings, activations
+  '04_top9_exemplars.ipynb': { png: 3, plotly: 0, tables: 3 }, // range sheet, channel sheet, crops; settings, mining, per channel
+  '05_interpretability.ipynb': { png: 2, plotly: 2, tables: 4 }, // one grid per scored channel (0-1); controls and identification charts; settings, mining, per-channel and per-variant tables
   '06_regularisation_sweeps.ipynb': { png: 1, plotly: 4, tables: 3 }, // normalised and raw charts per swept regulariser (tv, blur), best grid; settings, verdicts, every strength
 };
 
@@ -272,9 +347,20 @@ describe('notebooks executed headless (nbclient + tslab)', { skip: nbclientSkip(
         assert.equal(r.status, 0, r.out.slice(-6000));
       }
       const seconds = (Date.now() - started) / 1000;
-      const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as { seconds: number; notebooks: Array<{ notebook: string; ok: boolean; seconds: number }> };
+      const summary = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as {
+        seconds: number;
+        notebooks: Array<{ notebook: string; ok: boolean; seconds: number; strayOutputs: string[]; rerun?: { ok: boolean; setting: string; seconds: number; changedCells: number[]; settingFromCell: boolean; error: string | null } }>;
+      };
       assert.ok(summary.notebooks.every((n) => n.ok), `failed: ${summary.notebooks.filter((n) => !n.ok).map((n) => n.notebook).join(', ')}`);
-      console.log(`notebooks: ${summary.notebooks.map((n) => `${n.notebook} ${n.seconds} s`).join(', ')}${given ? '' : `; total ${seconds.toFixed(0)} s with build`}`);
+      console.log(`notebooks: ${summary.notebooks.map((n) => `${n.notebook} ${n.seconds} s (re-run ${n.rerun?.seconds ?? '–'} s)`).join(', ')}${given ? '' : `; total ${seconds.toFixed(0)} s with build`}`);
+      for (const n of summary.notebooks) {
+        // Tweak and re-run (issue 15, item 1): after Run All, one setting edited in the cell, every cell re-run in the same kernel.
+        assert.ok(n.rerun, `${n.notebook}: re-run after editing a setting`);
+        assert.equal(n.rerun.error, null, `${n.notebook}: re-run after editing ${n.rerun.setting}`);
+        assert.ok(n.rerun.settingFromCell, `${n.notebook}: the edited ${n.rerun.setting} was used (the cell's value, not the environment's)`);
+        assert.ok(n.rerun.changedCells.length > 0, `${n.notebook}: images or charts changed after editing ${n.rerun.setting}`);
+        assert.deepEqual(n.strayOutputs, [], `${n.notebook}: stray outputs (a cell's return value, stderr)`);
+      }
       assert.deepEqual(summary.notebooks.map((n) => n.notebook).sort(), NOTEBOOKS);
       for (const name of NOTEBOOKS) {
         const nb = readNotebook(path.join(out, name));
@@ -296,7 +382,7 @@ describe('notebooks executed headless (nbclient + tslab)', { skip: nbclientSkip(
         }
         for (const o of plots) {
           const fig = o.data![PLOTLY_MIME] as { data: Array<{ y: number[] }> };
-          assert.ok(fig.data.length > 0 && fig.data.every((t) => t.y.length > 0 && t.y.every(Number.isFinite)), `${name}: chart with finite values`);
+          assert.ok(fig.data.length > 0 && fig.data.every((t) => t.y.some(Number.isFinite) && t.y.every((y) => y === null || Number.isFinite(y))), `${name}: chart with values (a gap is null)`);
           assert.ok('image/svg+xml' in o.data!, `${name}: chart has the SVG fallback`);
         }
       }

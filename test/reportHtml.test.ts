@@ -80,15 +80,23 @@ test('report.html: no script from the data runs in Chromium, the charts still re
   try {
     await hostileSweep(dir);
     const { html, rep } = await writeSweepReport(dir);
-    const text = fs.readFileSync(html, 'utf8');
+    const full = fs.readFileSync(html, 'utf8');
+    // The page without the inlined Plotly library (whose own source mentions <svg, <script…).
+    const text = full.replace(/(<script id="plotly-library">)[\s\S]*?(<\/script>)/, '$1$2');
+    assert.ok(full.length - text.length > 1_000_000, 'the library is inlined, and ends where its element ends');
     const figures = rep.variants.flatMap((v) => [...v.figures, ...v.scoreFigures]);
     assert.equal(rep.variants.length, 2);
-    // The only script elements are the page's own: plotly.min.js and one per chart.
+    // The only script elements are the page's own: the inlined Plotly library and one per chart.
     assert.equal((text.match(/<script/g) ?? []).length, 1 + figures.length);
     assert.equal((text.match(/<\/script>/g) ?? []).length, 1 + figures.length);
     assert.ok(!text.includes(SCRIPT_BREAK) && !text.includes(IMG_ONERROR) && !text.includes('<svg'));
 
-    const visit = await visitFile(html, async (page) => {
+    // Self-contained: the page alone, in a folder of its own, still draws every chart and image.
+    const alone = fs.mkdtempSync(path.join(os.tmpdir(), 'featvis-report-alone-'));
+    const lone = path.join(alone, 'report.html');
+    fs.copyFileSync(html, lone);
+    assert.ok(!fs.existsSync(path.join(dir, 'plotly.min.js')), 'no sibling Plotly copy');
+    const visit = await visitFile(lone, async (page) => {
       // Charts render within seconds; if they do not, the assertions below say what went wrong.
       await page.waitForFunction((n) => document.querySelectorAll('.plot .main-svg').length >= n, figures.length, { timeout: 30_000 }).catch(() => undefined);
       await page.waitForTimeout(300); // let any onerror / onload handler fire
@@ -99,9 +107,11 @@ test('report.html: no script from the data runs in Chromium, the charts still re
         titles: [...document.querySelectorAll('.plot .gtitle')].map((t) => t.textContent ?? ''),
         h1: document.querySelector('h1')?.textContent ?? '',
         title: document.title,
-        imgs: [...document.querySelectorAll('img')].map((i) => i.getAttribute('src')),
+        imgs: [...document.querySelectorAll('img')].map((i) => ({ src: (i.getAttribute('src') ?? '').slice(0, 22), width: (i as HTMLImageElement).naturalWidth })),
         handlers: document.querySelectorAll('[onload], [onerror], [onclick]').length,
-        strayScripts: [...document.scripts].filter((sc) => sc.src === '' && !sc.text.trimStart().startsWith('Plotly.newPlot(')).length,
+        strayScripts: [...document.scripts].filter((sc) => sc.id !== 'plotly-library' && !sc.text.trimStart().startsWith('Plotly.newPlot(')).length,
+        library: document.getElementById('plotly-library')?.textContent?.length ?? 0,
+        external: [...document.scripts].filter((sc) => sc.src !== '').length,
         scripts: document.scripts.length,
       }));
     });
@@ -116,10 +126,15 @@ test('report.html: no script from the data runs in Chromium, the charts still re
     assert.ok(r.h1.includes(`model${SCRIPT_BREAK}`) && r.h1.includes(`layer${IMG_ONERROR}`), r.h1);
     assert.ok(r.title.includes(SCRIPT_BREAK));
     assert.ok(r.titles.length === figures.length && r.titles.every((t) => t.includes('window.__pwned=1')), JSON.stringify(r.titles));
-    assert.deepEqual(r.imgs, ['best.png'], 'the only image is the report\'s own');
+    assert.equal(r.imgs.length, 1, 'the only image is the report\'s own');
+    assert.equal(r.imgs[0]!.src, 'data:image/png;base64,', 'best.png is inside the page');
+    assert.ok(r.imgs[0]!.width > 0, 'and decodes');
+    assert.equal(r.external, 0, 'no script is loaded from beside the page');
+    assert.ok(r.library > 1_000_000, 'Plotly is inlined');
     assert.equal(r.handlers, 0, 'no event-handler attribute made from the data');
     assert.equal(r.strayScripts, 0, 'no inline script but the charts');
     assert.equal(r.scripts, 1 + figures.length);
+    fs.rmSync(alone, { recursive: true, force: true });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -100,12 +100,12 @@ test('sweep: kill -9 mid-run, rerun → same cells as an uninterrupted run, none
   const { html, best, rep } = await writeSweepReport(dirB);
   const text = fs.readFileSync(html, 'utf8');
   assert.equal(rep.variants.map((v) => v.variant).join(','), 'lpips,pooled,stats', "the study's formula first, the invariant variants beside it");
-  assert.equal((text.match(/Plotly\.newPlot/g) ?? []).length, rep.variants.length * 3 * 2, 'per variant and knob: normalised and raw charts');
+  assert.equal((text.match(/<script>Plotly\.newPlot\(/g) ?? []).length, rep.variants.length * 3 * 2, 'per variant and knob: normalised and raw charts');
   assert.match(text, /LPIPS-like/);
   assert.ok(!/>LPIPS v0/.test(text), 'a stand-in metric is never called LPIPS');
   assert.match(text, /higher = more interpretable/);
   assert.ok(fs.statSync(best).size > 1000);
-  assert.ok(fs.existsSync(path.join(dirB, 'plotly.min.js')));
+  assert.ok(!fs.existsSync(path.join(dirB, 'plotly.min.js')) && text.includes('<script id="plotly-library">'), 'report.html carries Plotly itself');
   assert.equal(rep.verdicts.length, 3);
   for (const v of rep.verdicts) {
     if (v.best) assert.ok(excludesZero(v.best.diff!) && v.best.diff!.mean > 0, `${v.knob}: a best strength only where the paired CI excludes 0`);

@@ -36,18 +36,10 @@ import { atlasNeighbours, probeActivations, probeImages } from './neighbours.js'
 import { scoreAtlas } from './scorePhase.js';
 import { writeAtlasSite, type SiteResult } from './site.js';
 import { ATLAS_FORMAT, type AtlasManifest, type AtlasNeighbours, type AtlasScore, type ChannelRecord } from './types.js';
+import { ATLAS_DEFAULTS } from './defaults.js';
 import { AtlasFiles, mustReadJson, readJson, writeJson } from './workFiles.js';
 
-export const ATLAS_DEFAULTS = Object.freeze({
-  diverse: 4,
-  diversityWeight: 0.3,
-  k: 9,
-  heldOut: 9,
-  mineBatch: 32,
-  scoreSize: 128,
-  probeImages: 256,
-  thumb: 112,
-});
+export { ATLAS_DEFAULTS };
 
 /** A metric built by the caller (tests, notebooks): `id` names it in the atlas's key. */
 export interface GivenMetric {

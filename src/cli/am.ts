@@ -1,4 +1,4 @@
-/** `featvis am`: activation maximisation for channels of a layer → PNGs, grid.png, run.json. */
+/** `featvis am`: activation maximisation for channels of a layer → PNGs, grid.png, run.json (options: specs/am.ts). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../data/image.js';
@@ -6,76 +6,55 @@ import { formatQuality } from '../data/quality.js';
 import { exemplarQuality } from '../exemplars/quality.js';
 import { loadModel } from '../models/load.js';
 import { expandChannelRanges, parseChannelRanges } from '../optvis/objectiveParse.js';
-import { PARAM_KINDS, type ParamKind } from '../optvis/param/index.js';
+import { PARAM_KINDS, type ParamKind } from '../optvis/param/kinds.js';
 import { REGULARIZER_SETTINGS, type Regularizers } from '../optvis/regularizers.js';
-import { AM_DEFAULTS, PARAM_DEFAULTS, amSettings } from '../optvis/settings.js';
-import { TRANSFORM_PRESETS, transformPreset } from '../optvis/transforms.js';
+import { amSettings } from '../optvis/settings.js';
+import { transformPreset } from '../optvis/transforms.js';
 import { visualizeChannels } from '../optvis/visualize.js';
 import { FeatvisError, unknownLayerError } from '../core/errors.js';
-import { Args, parseArgs } from './args.js';
+import type { CommandArgs } from './options.js';
 import { Progress } from './progress.js';
-import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
+import { defaultLayer } from '../models/defaults.js';
 import { fileSafe } from '../core/names.js';
 
-const regularizerHelp = REGULARIZER_SETTINGS.map((r) => `  --${r.flag.padEnd(14)} ${r.help}${r.kind === 'operator' ? ' (pixel)' : ''}`).join('\n');
+/** `--snapshots 32,64` → [32, 64] (positive integers). */
+function parseSnapshots(text: string | undefined): number[] {
+  const list = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const steps = list.map(Number);
+  const bad = list.find((_, i) => !Number.isSafeInteger(steps[i]) || steps[i]! < 1);
+  if (bad !== undefined) throw new FeatvisError(`option --snapshots: '${bad}' is not a positive step number`);
+  return steps;
+}
 
-export const AM_HELP = `featvis am — activation maximisation for channels of one layer
-
-  --model <id|path|url>   model (default: ${DEFAULT_MODEL}, embedded, works offline)
-  --layer <name>          layer (default: the model's suggested layer; list with \`featvis layers\`)
-  --channels <list>       e.g. 0-15,42 (default 0-15)
-  --steps <n>             optimisation steps (default ${AM_DEFAULTS.steps})
-  --size <px>             image side (default ${AM_DEFAULTS.size})
-  --param ${PARAM_KINDS.join('|')}  parameterisation (default ${AM_DEFAULTS.param}: phases under a natural spectrum, Fel et al. 2023)
-  --lr <x>                Adam learning rate (default: ${Object.entries(PARAM_DEFAULTS).map(([k, v]) => `${k} ${v.learningRate}`).join(', ')})
-  --contrast <k>          MACO's gain before the sigmoid (default ${PARAM_DEFAULTS.maco.paramOptions?.contrast})
-  --no-decorrelate        no colour decorrelation
-  --transforms ${TRANSFORM_PRESETS.join('|')}   (default standard)
-  --batch <n>             channels optimised together (default ${AM_DEFAULTS.batchSize})
-  --seed <n>              (default ${AM_DEFAULTS.seed})
-  --snapshots <steps>     e.g. 32,64 (also saves images at those steps)
-  --out <dir>             output folder (default runs/am/<model>/<layer>); rerun to resume
-  --exemplars <store>     an exemplar store (featvis top9) of this layer: its top-9 photos'
-                          quality numbers are printed beside the AM images' and kept in run.json
-
-Regularisers (strength, default 0 = off; "(pixel)" = needs --param pixel):
-${regularizerHelp}
-`;
-
-export async function runAm(argv: readonly string[]): Promise<void> {
-  const a = new Args(parseArgs(argv, ['decorrelate', 'help']));
-  if (a.bool('help', false)) {
-    console.log(AM_HELP);
-    return;
-  }
-  const modelSrc = a.str('model', DEFAULT_MODEL);
+export async function run(a: CommandArgs): Promise<void> {
+  const modelSrc = a.str('model');
   const reg: Regularizers = {};
   for (const r of REGULARIZER_SETTINGS) {
-    const v = a.optNum(r.flag);
+    const v = a.optNum(r.flag, { min: 0, ...(r.integer ? { integer: true } : {}) });
     if (v !== undefined) reg[r.key] = v;
   }
-  const paramKind = a.str('param', AM_DEFAULTS.param);
-  if (!(PARAM_KINDS as readonly string[]).includes(paramKind)) throw new FeatvisError(`--param must be one of ${PARAM_KINDS.join(', ')}, got '${paramKind}'`);
-  const layerFlag = a.str('layer');
+  const paramKind: ParamKind = a.choice('param', PARAM_KINDS);
+  const layerFlag = a.optStr('layer');
   // Syntax now; the numbers are checked against the layer once the model is loaded, before expansion.
-  const channelRanges = parseChannelRanges(a.str('channels', '0-15'));
-  const size = a.num('size', AM_DEFAULTS.size, (n) => Number.isInteger(n) && n >= 16 && n <= 2048, 'an integer in 16–2048');
+  const channelRanges = parseChannelRanges(a.str('channels'));
+  const size = a.int('size', { min: 16, max: 2048 });
+  const lr = a.optNum('lr', { above: 0 });
+  const contrast = a.optNum('contrast', { above: 0, max: 100 });
   const partial = {
-    steps: a.num('steps', AM_DEFAULTS.steps, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    steps: a.int('steps', { min: 1 }),
     size,
-    ...(a.optNum('lr') !== undefined ? { learningRate: a.num('lr', 0, (n) => n > 0, 'a positive number') } : {}),
-    ...(a.optNum('contrast') !== undefined ? { paramOptions: { contrast: a.num('contrast', 0, (n) => n > 0 && n <= 100, 'a number in (0, 100]') } } : {}),
-    param: paramKind as ParamKind,
-    decorrelate: a.bool('decorrelate', AM_DEFAULTS.decorrelate),
-    transforms: transformPreset(a.str('transforms', 'standard'), size),
+    ...(lr !== undefined ? { learningRate: lr } : {}),
+    ...(contrast !== undefined ? { paramOptions: { contrast } } : {}),
+    param: paramKind,
+    decorrelate: a.bool('decorrelate'),
+    transforms: transformPreset(a.str('transforms'), size),
     regularizers: reg,
-    seed: a.num('seed', AM_DEFAULTS.seed, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer'),
-    batchSize: a.num('batch', AM_DEFAULTS.batchSize, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
-    snapshots: (a.str('snapshots') ?? '').split(',').filter(Boolean).map(Number),
+    seed: a.int('seed', { min: 0 }),
+    batchSize: a.int('batch', { min: 1 }),
+    snapshots: parseSnapshots(a.optStr('snapshots')),
   };
-  const outFlag = a.str('out');
-  const exemplarStore = a.str('exemplars');
-  a.finish();
+  const outFlag = a.optStr('out');
+  const exemplarStore = a.optStr('exemplars');
   if (exemplarStore && !fs.existsSync(exemplarStore)) throw new FeatvisError(`--exemplars: ${exemplarStore} does not exist (make one with featvis top9)`);
   const model = await loadModel(modelSrc);
   const layer = layerFlag ?? defaultLayer(model);

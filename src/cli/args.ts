@@ -1,4 +1,10 @@
-/** Minimal argv parsing: `--key value`, `--key=value`, `--flag`, `--no-flag`, positionals. */
+/**
+ * The benches' argument reader (bench/*.ts): `--key value`, `--key=value`,
+ * `--flag`, `--no-flag`, positionals, read lazily by name. It is Node's
+ * `util.parseArgs` underneath, as the CLI's declared options (options.ts) are;
+ * featvis's commands use those.
+ */
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { FeatvisError } from '../core/errors.js';
 
 export interface ParsedArgs {
@@ -7,23 +13,23 @@ export interface ParsedArgs {
 }
 
 export function parseArgs(argv: readonly string[], booleans: readonly string[] = []): ParsedArgs {
+  const options: Record<string, { type: 'boolean' }> = {};
+  for (const b of booleans) options[b] = options[`no-${b}`] = { type: 'boolean' };
+  const { tokens } = nodeParseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
   const flags = new Map<string, string | boolean>();
   const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      positionals.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (eq > 0) flags.set(key, a.slice(eq + 1));
-    else if (key.startsWith('no-') && booleans.includes(key.slice(3))) flags.set(key.slice(3), false);
-    else if (booleans.includes(key)) flags.set(key, true);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.kind === 'positional') positionals.push(t.value);
+    else if (t.kind === 'option-terminator') continue;
+    else if (t.value !== undefined) flags.set(t.name, t.value);
+    else if (t.name.startsWith('no-') && booleans.includes(t.name.slice(3))) flags.set(t.name.slice(3), false);
+    else if (booleans.includes(t.name)) flags.set(t.name, true);
     else {
-      const v = argv[i + 1];
-      if (v === undefined || v.startsWith('--')) throw new FeatvisError(`option --${key} needs a value`);
-      flags.set(key, v);
+      // An undeclared option takes the next argument as its value (`--steps 16`).
+      const next = tokens[i + 1];
+      if (next?.kind !== 'positional' || next.index !== t.index + 1) throw new FeatvisError(`option --${t.name} needs a value`);
+      flags.set(t.name, next.value);
       i++;
     }
   }

@@ -1,3 +1,4 @@
+/** `featvis doctor`: what the backend is, and whether it computes. */
 import os from 'node:os';
 import { backendInfo, tf } from '../backend/tf.js';
 
@@ -23,4 +24,8 @@ export function doctorReport(): Record<string, string | number | boolean | null>
     node: process.version,
     smokeMatmulMs: Date.now() - t0,
   };
+}
+
+export async function run(): Promise<void> {
+  for (const [k, v] of Object.entries(doctorReport())) console.log(`${k.padEnd(16)} ${v}`);
 }

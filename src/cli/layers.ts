@@ -1,8 +1,7 @@
 /** `featvis layers --model …`: every layer with its output shape. */
 import { loadModel } from '../models/load.js';
-import { Args, parseArgs } from './args.js';
-import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
-import { FeatvisError } from '../core/errors.js';
+import type { CommandArgs } from './options.js';
+import { defaultLayer } from '../models/defaults.js';
 import type { FeatModel, LayerInfo } from '../core/types.js';
 
 const FROZEN_LEGEND = 'weights: frozen = trainable: false in the model file (kept from before its last training), tuned = trainable, blank = no weights';
@@ -28,21 +27,11 @@ export function formatLayers(model: FeatModel, filter?: string): string {
   return lines.join('\n');
 }
 
-export async function runLayers(argv: readonly string[]): Promise<void> {
-  const a = new Args(parseArgs(argv, ['json', 'help']));
-  if (a.bool('help', false)) {
-    console.log(
-      `featvis layers [--model <id|path|url>] [--filter <substring>] [--runtime featvis|tfjs] [--json]\n  default model: ${DEFAULT_MODEL}\n` +
-        `  --runtime tfjs runs an architecture featvis knows (Keras InceptionV3 in a model.json) as a plain TF.js LayersModel`,
-    );
-    return;
-  }
-  const src = a.str('model', DEFAULT_MODEL);
-  const filter = a.str('filter');
-  const runtime = a.str('runtime');
-  const json = a.bool('json', false);
-  a.finish();
-  if (runtime !== undefined && runtime !== 'featvis' && runtime !== 'tfjs') throw new FeatvisError(`option --runtime: '${runtime}' is not featvis or tfjs`);
+export async function run(a: CommandArgs): Promise<void> {
+  const src = a.str('model');
+  const filter = a.optStr('filter');
+  const runtime = a.has('runtime') ? a.choice('runtime', ['featvis', 'tfjs'] as const) : undefined;
+  const json = a.bool('json');
   const model = await loadModel(src, runtime ? { runtime } : {});
   try {
     if (json) {

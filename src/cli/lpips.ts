@@ -2,22 +2,14 @@
 import { tf, type Tensor4D } from '../backend/tf.js';
 import { readImageBatch, savePng } from '../data/image.js';
 import { createMetric } from '../experiments/metricFactory.js';
-import { FeatvisError } from '../core/errors.js';
-import { Args, parseArgs } from './args.js';
-import { METRIC_HELP, metricFromArgs } from './metricArgs.js';
+import { metricFromArgs } from './metricArgs.js';
+import type { CommandArgs } from './options.js';
 
-export async function runLpips(argv: readonly string[]): Promise<void> {
-  const a = new Args(parseArgs(argv, ['help']));
-  if (a.bool('help', false)) {
-    console.log(`featvis lpips <image-a> <image-b> [--size 64] [--spatial map.png]\n${METRIC_HELP}`);
-    return;
-  }
-  const [fa, fb] = a.positionals;
-  if (!fa || !fb) throw new FeatvisError('featvis lpips: give two image paths');
-  const size = a.num('size', 64, (n) => Number.isInteger(n) && n >= 16, 'an integer ≥ 16');
-  const spatial = a.str('spatial');
-  const cfg = metricFromArgs(a, 'lpips');
-  a.finish();
+export async function run(a: CommandArgs): Promise<void> {
+  const [fa, fb] = a.positionals as [string, string];
+  const size = a.int('size', { min: 16 });
+  const spatial = a.optStr('spatial');
+  const cfg = metricFromArgs(a);
   const metric = await createMetric(cfg);
   const x = await readImageBatch([fa, fb], [size, size], 'fill');
   try {

@@ -1,75 +1,67 @@
-/** featvis command line: a thin shell over src (see --help). */
-import { FeatvisError } from '../core/errors.js';
-import { runAm, AM_HELP } from './am.js';
-import { doctorReport } from './doctor.js';
-import { runDream, DREAM_HELP } from './dream.js';
-import { runIdentify } from './identify.js';
-import { runLayers } from './layers.js';
-import { runLpips } from './lpips.js';
-import { runScore } from './score.js';
-import { runReport, runSweepCli } from './sweep.js';
-import { runStudyCli } from './study.js';
-import { runTop9 } from './top9.js';
-import { runTrain } from './train.js';
+/**
+ * featvis command line: a thin shell over src (see --help). Help and --version
+ * load no TensorFlow: every command's options and help live in its spec module
+ * (commands.ts), and its code loads only when it runs.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { closestNames, editDistance, FeatvisError } from '../core/errors.js';
+import { packageRoot } from '../core/paths.js';
+import { COMMANDS, commandSpecs } from './commands.js';
+import { formatHelp, parseCommand } from './options.js';
 
-const HELP = `featvis — what do the channels of a CNN respond to?
-
-  featvis am      activation maximisation for channels of a layer
-  featvis dream   DeepDream on a photo
-  featvis layers  list a model's layers and shapes
-  featvis top9    top-9 dataset exemplars per channel (resumable mining) + contact sheets
-  featvis lpips   perceptual distance between two images
-  featvis score   interpretability of an AM run: distance to the top-9, controls, identification
-  featvis identify  channel-identification accuracy of AM images and controls, per offline metric
-  featvis sweep   regularisation sweep from a config file (resumable) + report
-  featvis report  (re)write a sweep's report
-  featvis study   the reference study end to end from one config (DeepDream, exemplars, AM, sweep, report)
-  featvis train   retrain the embedded model (featvis-imagenette) on Imagenette
-  featvis doctor  backend, TensorFlow version, threads
-  Run \`featvis <command> --help\` for options.
-`;
-
-type Command = (argv: readonly string[]) => Promise<void>;
-
-const commands: Record<string, Command> = {
-  am: runAm,
-  dream: runDream,
-  layers: runLayers,
-  top9: runTop9,
-  lpips: runLpips,
-  score: runScore,
-  identify: runIdentify,
-  sweep: runSweepCli,
-  report: runReport,
-  study: runStudyCli,
-  atlas: (argv) => import('./atlas.js').then((m) => m.runAtlasCli(argv)),
-  train: async (argv) => {
-    const code = await runTrain([...argv]);
-    if (code !== 0) process.exitCode = code;
-  },
-  doctor: async () => {
-    for (const [k, v] of Object.entries(doctorReport())) console.log(`${k.padEnd(16)} ${v}`);
-  },
-};
-
-export function registerCommand(name: string, fn: Command): void {
-  commands[name] = fn;
+export function version(): string {
+  const pj = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: string };
+  return pj.version ?? 'unknown';
 }
+
+/** `featvis --help`: every command with its one-line summary. */
+export async function topHelp(): Promise<string> {
+  const specs = await commandSpecs();
+  const w = Math.max(...specs.map((s) => s.name.length));
+  return [
+    'featvis — what do the channels of a CNN respond to?',
+    '',
+    'usage: featvis <command> [options]      featvis <command> --help      featvis --version',
+    '',
+    ...specs.map((s) => `  featvis ${s.name.padEnd(w)}  ${s.summary}`),
+    '',
+    'Set FEATVIS_DEBUG=1 for stack traces and TensorFlow\'s own log lines.',
+  ].join('\n');
+}
+
+const HELP_FLAGS = new Set(['--help', '-h']);
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    console.log(HELP);
+  if (cmd === '--version' || cmd === '-V') {
+    console.log(`featvis ${version()}`);
+    return 0;
+  }
+  if (!cmd || HELP_FLAGS.has(cmd) || cmd === 'help') {
+    const sub = cmd === 'help' ? rest[0] : undefined;
+    const load = sub !== undefined && Object.hasOwn(COMMANDS, sub) ? COMMANDS[sub] : undefined;
+    if (load) console.log(formatHelp((await load()).spec));
+    else if (cmd) console.log(await topHelp());
+    else console.error(await topHelp());
     return cmd ? 0 : 2;
   }
-  const fn = commands[cmd];
-  if (!fn) {
-    console.error(`featvis: unknown command '${cmd}'.\n\n${HELP}`);
+  const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  if (!load) {
+    const near = closestNames(cmd, Object.keys(COMMANDS), 1).find((n) => editDistance(cmd, n) <= Math.max(1, Math.floor(cmd.length / 3)));
+    console.error(`featvis: unknown command '${cmd}'${near ? ` (did you mean '${near}'?)` : ''}; \`featvis --help\` lists them.`);
     return 2;
   }
+  const { spec } = await load();
   try {
-    await fn(rest);
-    return 0;
+    if (rest.some((a) => HELP_FLAGS.has(a))) {
+      console.log(formatHelp(spec));
+      return 0;
+    }
+    const { args } = parseCommand(spec, rest);
+    const code = await (await spec.load()).run(args);
+    return typeof code === 'number' ? code : 0;
   } catch (err) {
     if (err instanceof FeatvisError) {
       console.error(`featvis ${cmd}: ${err.message}`);
@@ -84,8 +76,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-void AM_HELP;
-void DREAM_HELP;
-void main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+/** Runs `featvis` with `argv` and sets the exit code (the entry point of bin/featvis.mjs). */
+export async function runCli(argv: readonly string[]): Promise<void> {
+  process.exitCode = await main(argv);
+}
+
+// `node --import tsx src/cli/main.ts …` (tests, npm scripts) runs it directly.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) void runCli(process.argv.slice(2));

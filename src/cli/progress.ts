@@ -66,6 +66,7 @@ export class Progress {
   private lastDraw = -Infinity;
   private finished = false;
   private extra = '';
+  private readonly inheritedColumns: number | undefined;
 
   constructor(opts: ProgressOptions) {
     this.label = opts.label;
@@ -74,7 +75,9 @@ export class Progress {
     this.startDone = this.done;
     this.unit = opts.unit ?? 'items';
     this.stream = opts.stream ?? process.stderr;
-    this.tty = opts.tty ?? Boolean(this.stream.isTTY);
+    // Under bin/featvis.mjs the command's stderr is a pipe to the launcher, which says whether its own is a terminal.
+    this.inheritedColumns = this.stream === process.stderr ? Number(process.env.FEATVIS_STDERR_COLUMNS) || undefined : undefined;
+    this.tty = opts.tty ?? (Boolean(this.stream.isTTY) || this.inheritedColumns !== undefined);
     this.intervalMs = opts.intervalMs ?? 10_000;
     this.redrawMs = opts.redrawMs ?? 100;
     this.width = opts.width ?? 24;
@@ -128,7 +131,7 @@ export class Progress {
     this.lastDraw = t;
     if (this.tty) {
       let s = this.line();
-      const cols = this.stream.columns;
+      const cols = this.stream.columns ?? this.inheritedColumns;
       if (cols && s.length > cols - 1) s = s.slice(0, cols - 1);
       this.stream.write(`\r${s}\x1b[K`);
     } else {
@@ -143,5 +146,34 @@ export class Progress {
     this.finished = true;
     this.draw(this.now());
     if (this.tty) this.stream.write('\n');
+  }
+}
+
+/**
+ * One bar per phase of a long job (mining, controls, cells…): a phase's bar
+ * is finished when it reaches its total or when the next phase starts, so its
+ * last line gives that phase's own rate and count, not one diluted by the
+ * phases after it.
+ */
+export class PhaseBars {
+  private readonly bars = new Map<string, Progress>();
+  private current: string | null = null;
+
+  constructor(private readonly make: (phase: string, total: number, start: number) => Progress) {}
+
+  update(phase: string, done: number, total: number, opts: { start?: number; extra?: string } = {}): void {
+    if (this.current !== null && this.current !== phase) this.bars.get(this.current)?.finish();
+    this.current = phase;
+    let bar = this.bars.get(phase);
+    if (!bar) {
+      bar = this.make(phase, total, opts.start ?? done);
+      this.bars.set(phase, bar);
+    }
+    bar.update(done, opts.extra);
+    if (total > 0 && done >= total) bar.finish();
+  }
+
+  finishAll(): void {
+    for (const b of this.bars.values()) b.finish();
   }
 }

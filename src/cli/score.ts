@@ -17,8 +17,8 @@ import { FeatvisError } from '../core/errors.js';
 import { VARIANT_TITLES } from '../metrics/embedding.js';
 import type { ChannelResult } from '../optvis/visualize.js';
 import type { AmSettings } from '../optvis/settings.js';
-import { Args, parseArgs } from './args.js';
-import { METRIC_HELP, metricFromArgs } from './metricArgs.js';
+import { metricFromArgs } from './metricArgs.js';
+import type { CommandArgs } from './options.js';
 import { Progress } from './progress.js';
 
 interface AmRun {
@@ -34,32 +34,17 @@ function readAmRun(dir: string): AmRun {
   return { dir, settings: j.settings, results: j.results };
 }
 
-export const SCORE_HELP = `featvis score --am <run dir>[,<run dir>…] --store <exemplars.sqlite> [--size 128] [--crop] [--out score.json]
-
-Each --am run is one seed of the same channels (featvis am --seed N). The exemplar store should be mined with
---k 18 so that ranks 10–18 exist (held-out exemplars, the positive control). Random images are drawn from the
-mined dataset, seeded from (dataset, channel, seed): the same draw as sweeps and the notebooks.
-  --k <n>            exemplars per channel (default 9); --held-out <n> (default 9); --random <n> (default k)
-${METRIC_HELP}`;
-
-export async function runScore(argv: readonly string[]): Promise<void> {
-  const a = new Args(parseArgs(argv, ['crop', 'help']));
-  if (a.bool('help', false)) {
-    console.log(SCORE_HELP);
-    return;
-  }
-  const amDirs = (a.str('am') ?? '').split(',').filter(Boolean);
-  const storeFile = a.str('store');
-  if (amDirs.length === 0 || !storeFile) throw new FeatvisError('featvis score needs --am <run dir> and --store <exemplars.sqlite> (see --help)');
-  const size = a.num('size', 128, (n) => Number.isInteger(n) && n >= 16, 'an integer ≥ 16');
-  const crop = a.bool('crop', false);
-  const int = (n: number) => Number.isInteger(n) && n >= 1;
-  const k = a.num('k', 9, int, 'a positive integer');
-  const heldOut = a.num('held-out', 9, (n) => Number.isInteger(n) && n >= 0, 'an integer ≥ 0');
-  const randomK = a.num('random', k, int, 'a positive integer');
-  const outFile = a.str('out', path.join(amDirs[0]!, 'score.json'));
+export async function run(a: CommandArgs): Promise<void> {
+  const amDirs = a.list('am') ?? [];
+  const storeFile = a.optStr('store');
+  if (amDirs.length === 0 || !storeFile) throw new FeatvisError('needs --am <run dir> and --store <exemplars.sqlite> (see featvis score --help)');
+  const size = a.int('size', { min: 16 });
+  const crop = a.bool('crop');
+  const k = a.int('k', { min: 1 });
+  const heldOut = a.int('held-out', { min: 0 });
+  const randomK = a.optInt('random', { min: 1 }) ?? k;
+  const outFile = a.optStr('out') ?? path.join(amDirs[0]!, 'score.json');
   const cfg = metricFromArgs(a);
-  a.finish();
   const runs = amDirs.map(readAmRun);
   const layer = runs[0]!.settings.layer;
   if (runs.some((r) => r.settings.layer !== layer)) throw new FeatvisError('all --am runs must be of the same layer');

@@ -6,9 +6,9 @@ import { ExemplarStore } from '../exemplars/store.js';
 import { loadModel } from '../models/load.js';
 import { expandChannelRanges, parseChannelRanges } from '../optvis/objectiveParse.js';
 import { FeatvisError } from '../core/errors.js';
-import { Args, parseArgs } from './args.js';
+import type { CommandArgs } from './options.js';
 import { Progress } from './progress.js';
-import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
+import { defaultLayer } from '../models/defaults.js';
 import { fileSafe } from '../core/names.js';
 import { walkImages, type SkippedEntry } from '../data/folder.js';
 import { writeFileAtomic } from '../data/image.js';
@@ -22,45 +22,22 @@ function reportFolderSkips(skipped: readonly SkippedEntry[], file: string): void
   console.log(skipped.length > 20 ? `  … ${skipped.length - 20} more; all listed in ${file}` : `  (listed in ${file})`);
 }
 
-export const TOP9_HELP = `featvis top9 --images <folder> — top-k dataset exemplars per channel
-
-  --images <folder>      image folder (any tree of jpg/png/bmp/webp); several: comma-separated
-  --model <…>            (default: ${DEFAULT_MODEL})
-  --layers <a,b>         layers mined in the same pass (default: the model's suggested layer)
-  --k <n>                exemplars per channel (default 9)
-  --size <px>            input size (default: the model's)
-  --batch <n>            (default 32)
-  --reduce mean|max      ranking by spatial mean or max activation (both are stored; default mean)
-  --store <file>         SQLite store (default <out>/exemplars.sqlite); rerun to resume
-  --sheets <channels>    contact sheets to write, e.g. 0-15 (default 0-8); --range-sheet 0-119 for one big sheet
-  --crop                 sheets show receptive-field crops instead of whole images
-  --out <dir>            (default runs/top9/<model>)
-`;
-
-export async function runTop9(argv: readonly string[]): Promise<void> {
-  const a = new Args(parseArgs(argv, ['crop', 'help']));
-  if (a.bool('help', false)) {
-    console.log(TOP9_HELP);
-    return;
-  }
+export async function run(a: CommandArgs): Promise<void> {
   const images = a.str('images');
-  if (!images) throw new FeatvisError('featvis top9: --images <folder> is required (see --help)');
-  const modelSrc = a.str('model', DEFAULT_MODEL);
-  const layersFlag = a.str('layers');
-  const k = a.num('k', 9, (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'an integer in 1–100');
-  const sizeFlag = a.optNum('size');
-  const batch = a.num('batch', 32, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
-  const reduce = a.str('reduce', 'mean');
-  if (reduce !== 'mean' && reduce !== 'max') throw new FeatvisError('--reduce must be mean or max');
-  const sheetRanges = parseChannelRanges(a.str('sheets', '0-8'));
-  const rangeFlag = a.str('range-sheet');
+  const modelSrc = a.str('model');
+  const layersFlag = a.list('layers');
+  const k = a.int('k', { min: 1, max: 100 });
+  const sizeFlag = a.optInt('size', { min: 16, max: 4096 });
+  const batch = a.int('batch', { min: 1 });
+  const reduce = a.choice('reduce', ['mean', 'max'] as const);
+  const sheetRanges = parseChannelRanges(a.str('sheets'));
+  const rangeFlag = a.optStr('range-sheet');
   const range = rangeFlag === undefined ? undefined : parseChannelRanges(rangeFlag);
-  const crop = a.bool('crop', false);
-  const outFlag = a.str('out');
-  const storeFlag = a.str('store');
-  a.finish();
+  const crop = a.bool('crop');
+  const outFlag = a.optStr('out');
+  const storeFlag = a.optStr('store');
   const model = await loadModel(modelSrc);
-  const layers = layersFlag ? layersFlag.split(',').map((s) => s.trim()) : [defaultLayer(model)];
+  const layers = layersFlag?.length ? layersFlag : [defaultLayer(model)];
   const out = outFlag ?? path.join('runs', 'top9', fileSafe(model.name));
   const storeFile = storeFlag ?? path.join(out, 'exemplars.sqlite');
   const size: [number, number] = sizeFlag ? [sizeFlag, sizeFlag] : model.preprocess.size;

@@ -1,16 +1,14 @@
 /**
  * `featvis train`: trains featvis's built-in default model on Imagenette and
  * writes it (TF.js LayersModel + featvis.json + MODEL_CARD.md).
- *
- * Also runnable directly: `node --import tsx src/cli/train.ts --help`.
+ * Options: specs/train.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { backendInfo, tf } from '../backend/tf.js';
 import { FeatvisError } from '../core/errors.js';
+import type { CommandArgs } from './options.js';
 import { countParams, forwardMacs } from '../train/architecture.js';
 import { defaultTrainCacheDir, ensureImageCache, IMAGENETTE_CLASSES, strideSubset } from '../train/dataset.js';
 import { compareCheckpoints, readCheckpoint } from '../train/checkpoint.js';
@@ -20,51 +18,6 @@ import { DEFAULT_MODEL_NAME, DEFAULT_RECIPE, EVAL_SIZE, TINY_ARCH, TRAIN_CACHE_S
 import { ensureTeacherTargets } from '../train/teacher.js';
 import { trainRunKey, evaluate, fmtTime, train, type TrainConfig } from '../train/trainer.js';
 
-const HELP = `usage: featvis train [options]
-
-Trains featvis's default CNN on Imagenette (TensorFlow.js, CPU) and writes it as a
-TF.js LayersModel with featvis.json and MODEL_CARD.md. The defaults plus
---teacher <Coral MobileNetV2 .tflite> are the recipe of the shipped model (its
-MODEL_CARD.md has the exact command). Rerunning the same command resumes from the last
-checkpoint after an interruption (Ctrl-C writes one too).
-
-data and output
-  --data DIR            Imagenette root with train/ and val/ (default: $FEATVIS_SHARED/images/imagenette2_224,
-                        FEATVIS_SHARED defaulting to ../shared)
-  --out DIR             output folder (default: data/${DEFAULT_MODEL_NAME})
-  --cache DIR           decoded-image cache and checkpoints (default: ${defaultTrainCacheDir()})
-  --checkpoint FILE     checkpoint file (default: <cache>/checkpoints/<name>-<settings hash>.ckpt)
-  --fresh               ignore (delete) an existing checkpoint for these settings
-  --checkpoint-minutes N  mid-epoch checkpoint interval (default 10)
-  --keep-every N        also keep a copy of the checkpoint every N epochs (<checkpoint>-epochK.ckpt)
-  --max-steps N         stop after N steps (writes a checkpoint; for timing runs)
-  --val-subset N        validation images checked after each epoch (default 500; 0 = none)
-  --compare FILE        compare the checkpoint of these settings (or --checkpoint) with FILE, value by
-                        value, and exit (0 = bit-identical): checks that a rerun with the same seed
-                        reproduces a run
-  --eval-size N         input side of the exported model and of evaluation (default ${EVAL_SIZE});
-                        not part of the training settings: rerun a finished run with another value
-                        to re-export without retraining
-
-recipe (defaults + --teacher = shipped model)
-  --seed N              (default ${DEFAULT_RECIPE.seed})
-  --epochs N            (default ${DEFAULT_RECIPE.epochs})
-  --batch N             (default ${DEFAULT_RECIPE.batchSize})
-  --lr X                peak learning rate, SGD + Nesterov momentum (default ${DEFAULT_RECIPE.lr})
-  --warmup X            warm-up epochs (default ${DEFAULT_RECIPE.warmupEpochs})
-  --wd X                decoupled weight decay (default ${DEFAULT_RECIPE.weightDecay})
-  --smoothing X         label smoothing (default ${DEFAULT_RECIPE.labelSmoothing})
-  --sizes A:B           training input px, first:last epoch (default ${DEFAULT_RECIPE.sizes.join(':')})
-  --scale-min X         smallest random-crop area fraction (default ${DEFAULT_RECIPE.augment.scale[0]})
-  --jitter X            colour jitter strength (default ${DEFAULT_RECIPE.augment.jitter})
-  --teacher FILE        distil from this ImageNet model (e.g. the Coral MobileNetV2 .tflite); without it,
-                        trains on labels only
-  --alpha X             distillation weight (default ${DEFAULT_RECIPE.distill?.alpha})
-  --temperature X       distillation temperature (default ${DEFAULT_RECIPE.distill?.temperature})
-  --tiny                tiny network (smoke tests)
-  -h, --help
-`;
-
 function num(v: string | undefined, name: string, fallback: number, integer = false): number {
   if (v === undefined) return fallback;
   const n = Number(v);
@@ -72,66 +25,10 @@ function num(v: string | undefined, name: string, fallback: number, integer = fa
   return n;
 }
 
-/** Runs `featvis train` with the arguments after `train`; returns the exit code. */
-export async function runTrain(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        data: { type: 'string' },
-        out: { type: 'string' },
-        cache: { type: 'string' },
-        checkpoint: { type: 'string' },
-        fresh: { type: 'boolean' },
-        'checkpoint-minutes': { type: 'string' },
-        'max-steps': { type: 'string' },
-        'keep-every': { type: 'string' },
-        'val-subset': { type: 'string' },
-        'eval-size': { type: 'string' },
-        compare: { type: 'string' },
-        seed: { type: 'string' },
-        epochs: { type: 'string' },
-        batch: { type: 'string' },
-        lr: { type: 'string' },
-        warmup: { type: 'string' },
-        wd: { type: 'string' },
-        smoothing: { type: 'string' },
-        sizes: { type: 'string' },
-        'scale-min': { type: 'string' },
-        jitter: { type: 'string' },
-        teacher: { type: 'string' },
-        alpha: { type: 'string' },
-        temperature: { type: 'string' },
-        tiny: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`featvis train: ${err instanceof Error ? err.message : String(err)}\n\n${HELP}`);
-    return 2;
-  }
-  const o = args.values;
-  if (o.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
-  try {
-    return await trainCommand(o, argv);
-  } catch (err) {
-    if (err instanceof FeatvisError) {
-      process.stderr.write(`featvis train: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
-}
-
-type Opts = Record<string, string | boolean | undefined>;
-
-async function trainCommand(o: Opts, argv: string[]): Promise<number> {
-  const s = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+/** Runs `featvis train` (options: specs/train.ts); returns the exit code. */
+export async function run(a: CommandArgs): Promise<number> {
+  const s = (k: string): string | undefined => a.optStr(k);
+  const argv = a.argv;
   const shared = path.resolve(process.env.FEATVIS_SHARED ?? '../shared');
   const dataRoot = path.resolve(s('data') ?? path.join(shared, 'images', 'imagenette2_224'));
   const outDir = path.resolve(s('out') ?? path.join('data', DEFAULT_MODEL_NAME));
@@ -155,7 +52,7 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
     labelSmoothing: num(s('smoothing'), 'smoothing', d.labelSmoothing),
     sizes,
     augment: { ...d.augment, scale: [num(s('scale-min'), 'scale-min', d.augment.scale[0]), 1], jitter: num(s('jitter'), 'jitter', d.augment.jitter) },
-    arch: o.tiny ? TINY_ARCH : d.arch,
+    arch: a.bool('tiny') ? TINY_ARCH : d.arch,
     distill: teacherPath
       ? { alpha: num(s('alpha'), 'alpha', d.distill?.alpha ?? 0.5), temperature: num(s('temperature'), 'temperature', d.distill?.temperature ?? 2) }
       : null,
@@ -166,7 +63,7 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
   if (evalSize < 32 || evalSize > 512) throw new FeatvisError(`--eval-size must be between 32 and 512, got ${evalSize}`);
   const ckpt = path.resolve(s('checkpoint') ?? path.join(cache, 'checkpoints', `${DEFAULT_MODEL_NAME}-${key}.ckpt`));
   if (s('compare') !== undefined) return compareCommand(ckpt, path.resolve(s('compare')!));
-  if (o.fresh && fs.existsSync(ckpt)) fs.rmSync(ckpt);
+  if (a.bool('fresh') && fs.existsSync(ckpt)) fs.rmSync(ckpt);
   const t0 = Date.now();
   const say = (l: string): void => console.log(l);
 
@@ -268,7 +165,7 @@ async function trainCommand(o: Opts, argv: string[]): Promise<number> {
     trainCacheSize: TRAIN_CACHE_SIZE,
     layers,
     teacher: teacherPath ? { file: path.basename(teacherPath), trainTop1: teacherTop1 } : null,
-    command: `node --import tsx src/cli/train.ts ${argv.map((a) => (/^[\w./:=-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`.trim(),
+    command: `npx featvis train ${argv.map((a) => (/^[\w./:=-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`.trim(),
     date: new Date().toISOString().slice(0, 10),
   });
   fs.writeFileSync(path.join(outDir, 'MODEL_CARD.md'), card);
@@ -291,16 +188,4 @@ function compareCommand(mine: string, other: string): number {
       : `${d.differing} of ${d.values} values differ; largest |difference| ${d.maxAbsDiff.toExponential(3)} in ${d.worst}`,
   );
   return d.differing === 0 && d.samePosition ? 0 : 1;
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runTrain(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
 }

@@ -21,12 +21,76 @@ function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 }
 
-function textSvg(text: string, width: number, height: number, maxFontSize: number): Buffer {
-  // Shrink the font so the line fits the width (DejaVu Sans averages ~0.6 em per character).
-  const fontSize = Math.max(6, Math.min(maxFontSize, Math.floor((width - 4) / (0.6 * Math.max(1, text.length)))));
+/** DejaVu Sans averages about 0.6 em per character. */
+const EM_PER_CHAR = 0.6;
+
+/**
+ * Breaks `text` into lines of at most `perLine` characters: at spaces, else
+ * after '/', '_' or '·' inside long names (layer paths), else anywhere.
+ */
+export function wrapText(text: string, perLine: number): string[] {
+  const n = Math.max(1, perLine);
+  const lines: string[] = [];
+  let line = '';
+  const push = (piece: string, sep: string): void => {
+    if (!line) line = piece;
+    else if (line.length + sep.length + piece.length <= n) line += sep + piece;
+    else {
+      lines.push(line);
+      line = piece;
+    }
+  };
+  for (const word of text.split(' ').filter(Boolean)) {
+    if (word.length <= n) {
+      push(word, ' ');
+      continue;
+    }
+    // A long token: cut after separators where possible.
+    const parts = word.split(/(?<=[/_·])/);
+    let first = true;
+    for (let part of parts) {
+      while (part.length > n) {
+        push(part.slice(0, n), first ? ' ' : '');
+        first = false;
+        part = part.slice(n);
+      }
+      push(part, first ? ' ' : '');
+      first = false;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.length ? lines : [''];
+}
+
+export interface TextLayout {
+  lines: string[];
+  fontSize: number;
+}
+
+/** The largest font in [minFont, maxFont] at which `text` fits `maxLines` lines of `width` px; at minFont the last line is cut with "…". */
+export function layoutText(text: string, width: number, maxFont: number, minFont: number, maxLines: number): TextLayout {
+  for (let f = Math.max(minFont, maxFont); f >= minFont; f--) {
+    const lines = wrapText(text, Math.floor((width - 4) / (EM_PER_CHAR * f)));
+    if (lines.length <= maxLines) return { lines, fontSize: f };
+  }
+  const per = Math.floor((width - 4) / (EM_PER_CHAR * minFont));
+  const lines = wrapText(text, per).slice(0, maxLines);
+  const last = lines[maxLines - 1]!;
+  lines[maxLines - 1] = `${last.slice(0, Math.max(1, per - 1))}…`;
+  return { lines, fontSize: minFont };
+}
+
+const lineHeight = (fontSize: number): number => Math.ceil(fontSize * 1.2);
+
+function textSvg(t: TextLayout, width: number, height: number): Buffer {
+  const lh = lineHeight(t.fontSize);
+  const top = Math.max(0, (height - lh * t.lines.length) / 2);
+  const rows = t.lines
+    .map((l, i) => `<text x="${width / 2}" y="${(top + lh * (i + 1) - (lh - t.fontSize) / 2 - 1).toFixed(1)}" text-anchor="middle">${escapeXml(l)}</text>`)
+    .join('');
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
-      `<text x="${width / 2}" y="${height - Math.max(2, (height - fontSize) / 2) - 1}" font-family="DejaVu Sans, Arial, sans-serif" font-size="${fontSize}" fill="#222" text-anchor="middle">${escapeXml(text)}</text></svg>`,
+      `<g font-family="DejaVu Sans, Arial, sans-serif" font-size="${t.fontSize}" fill="#222">${rows}</g></svg>`,
   );
 }
 
@@ -39,21 +103,29 @@ export async function composeGrid(tiles: ReadonlyArray<RgbImage | Buffer>, opts:
   const gap = opts.gap ?? 4;
   const cols = Math.max(1, Math.min(tiles.length, opts.cols ?? Math.ceil(Math.sqrt(tiles.length))));
   const rows = Math.ceil(tiles.length / cols);
-  const capH = opts.captions ? Math.max(12, Math.round(tile / 9)) : 0;
-  const titleH = opts.title ? Math.max(16, Math.round(tile / 6)) : 0;
+  // Titles and captions wrap instead of shrinking to illegible sizes: a title at 12–20 px on up to
+  // four lines, captions at 10–14 px (one size for all) on up to three (long layer paths break
+  // after '/' or '_').
   const width = cols * tile + (cols + 1) * gap;
+  const title = opts.title ? layoutText(opts.title, width - 2 * gap, Math.max(14, Math.min(20, Math.round(tile / 7))), 12, 4) : null;
+  const capMax = Math.max(10, Math.min(14, Math.round(tile / 10)));
+  const capFont = Math.min(capMax, ...(opts.captions ?? []).map((c) => (c ? layoutText(c, tile, capMax, 10, 3).fontSize : capMax)));
+  const caps = (opts.captions ?? []).map((c) => (c ? layoutText(c, tile, capFont, capFont, 3) : null));
+  const capLines = Math.max(0, ...caps.map((c) => c?.lines.length ?? 0));
+  const capH = opts.captions ? Math.max(12, capLines * lineHeight(capFont) + 2) : 0;
+  const titleH = title ? title.lines.length * lineHeight(title.fontSize) + 8 : 0;
   const height = titleH + rows * (tile + capH) + (rows + 1) * gap;
   const resized = await Promise.all(pngs.map((p) => sharp(p).resize(tile, tile, { fit: 'fill' }).png().toBuffer()));
   const layers: sharp.OverlayOptions[] = [];
-  if (opts.title) layers.push({ input: textSvg(opts.title, width, titleH, Math.round(titleH * 0.6)), left: 0, top: 0 });
+  if (title) layers.push({ input: textSvg(title, width, titleH), left: 0, top: 0 });
   resized.forEach((buf, i) => {
     const r = Math.floor(i / cols);
     const c = i % cols;
     const left = gap + c * (tile + gap);
     const top = titleH + gap + r * (tile + capH + gap);
     layers.push({ input: buf, left, top });
-    const cap = opts.captions?.[i];
-    if (cap) layers.push({ input: textSvg(cap, tile, capH, Math.round(capH * 0.75)), left, top: top + tile });
+    const cap = caps[i];
+    if (cap) layers.push({ input: textSvg(cap, tile, capH), left, top: top + tile });
   });
   return sharp({ create: { width, height, channels: 3, background: opts.background ?? { r: 255, g: 255, b: 255 } } })
     .composite(layers)

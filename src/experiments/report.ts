@@ -4,8 +4,9 @@
  * only where the paired 95 % CI over channels × seeds excludes 0, else "no
  * measurable effect"; Plotly charts whose legends carry chance, ceiling and the
  * positive control; the same tables for the spatially invariant variants),
- * `best.png`, and the data as `cells.csv` / `summary.csv`. Self-contained
- * folder: plotly.min.js is copied beside the HTML.
+ * `best.png`, and the data as `cells.csv` / `summary.csv`. report.html is
+ * self-contained: Plotly and the best-strength grid are inside it, so the page
+ * alone (mailed, moved, opened offline) still shows its charts and images.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +21,14 @@ import type { MeanCI } from '../metrics/stats.js';
 import { BASELINE_KNOB, isBaselineCell, type SweepConfig, type SweepKnob } from './config.js';
 import { SweepStore, type CellRow, type ChannelRow, type ControlRow } from './sweepStore.js';
 import { controlsSummary, summarize, sweepVariants, verdicts, type ControlsSummary, type KnobVerdict, type StrengthSummary } from './summary.js';
+
+let plotly: string | null = null;
+
+/** plotly.min.js, to inline in the page (`</script` cannot end the element early). */
+function plotlyLibrary(): string {
+  plotly ??= fs.readFileSync(createRequire(import.meta.url).resolve('plotly.js-dist-min'), 'utf8').replace(/<\/script/gi, '<\\/script');
+  return plotly;
+}
 
 export interface PlotlyFigure {
   data: Array<Record<string, unknown>>;
@@ -292,9 +301,10 @@ export async function writeSweepReport(outDir: string): Promise<{ html: string; 
     ),
   );
   const bestFile = path.join(outDir, 'best.png');
-  writeFileAtomic(bestFile, await bestGrid(outDir, rep));
-  const require = createRequire(import.meta.url);
-  fs.copyFileSync(require.resolve('plotly.js-dist-min'), path.join(outDir, 'plotly.min.js'));
+  const bestPng = await bestGrid(outDir, rep);
+  writeFileAtomic(bestFile, bestPng);
+  // Reports before this one loaded a copy of Plotly beside them; the page now carries its own.
+  fs.rmSync(path.join(outDir, 'plotly.min.js'), { force: true });
   const knobCount = Object.values(rep.config.sweep).reduce((s, v) => s + (v?.length ?? 0), 0);
   const expected = knobCount * rep.config.channels.length * rep.config.seeds.length;
   const K = escapeHtml(rep.config.exemplars.k);
@@ -307,7 +317,7 @@ export async function writeSweepReport(outDir: string): Promise<{ html: string; 
   });
   const html = `<!doctype html>
 <html><head><meta charset="utf-8"><title>featvis sweep · ${escapeHtml(rep.model)} ${escapeHtml(rep.config.layer)}</title>
-<script src="plotly.min.js"></script>
+<script id="plotly-library">${plotlyLibrary()}</script>
 <style>body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}.plot{display:inline-block}.note{background:#fff6dd;padding:8px 12px;border-left:4px solid #e0b000}details{margin:1em 0}</style>
 </head><body>
 <h1>Regularisation sweep: ${escapeHtml(rep.model)} · ${escapeHtml(rep.config.layer)}</h1>
@@ -324,7 +334,7 @@ A regulariser gets a best strength only where the paired difference from the bas
 ${sections.join('\n')}
 <h2>Images</h2>
 <p>First row: the baseline; then each regulariser at its best strength where it has one; last row: each channel's top-1 dataset exemplar. Captions: normalised interpretability.</p>
-<img src="best.png" alt="baseline and best results">
+<img src="data:image/png;base64,${bestPng.toString('base64')}" alt="baseline and best results (also best.png beside this page)">
 <p>Data: <a href="summary.csv">summary.csv</a>, <a href="cells.csv">cells.csv</a>.</p>
 </body></html>
 `;

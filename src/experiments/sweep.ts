@@ -172,13 +172,15 @@ export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<Sw
       for (const seed of cfg.seeds) {
         const random = sweepRandomImages(sets, set.channel, seed, cfg);
         randomOf.set(`${set.channel}/${seed}`, random);
-        opts.onProgress?.({ phase: 'controls', done: done++, total: totalControls });
-        if (haveControls.has(`${set.channel}/${seed}`)) continue;
-        const kinds: QueryKind[] = [...set.heldOut.map((): QueryKind => 'heldOut'), ...random.map((): QueryKind => 'random')];
-        const res = await sc.query([...set.heldOut, ...random], random);
-        const queries: VariantScores<QueryScore[]> = {};
-        for (const v of sc.variants) queries[v] = res.map((d, j) => queryScores(sc, i, set.channel, seed, kinds[j]!, d)[v]!);
-        store.putControls({ channel: set.channel, seed, random, queries });
+        if (!haveControls.has(`${set.channel}/${seed}`)) {
+          const kinds: QueryKind[] = [...set.heldOut.map((): QueryKind => 'heldOut'), ...random.map((): QueryKind => 'random')];
+          const res = await sc.query([...set.heldOut, ...random], random);
+          const queries: VariantScores<QueryScore[]> = {};
+          for (const v of sc.variants) queries[v] = res.map((d, j) => queryScores(sc, i, set.channel, seed, kinds[j]!, d)[v]!);
+          store.putControls({ channel: set.channel, seed, random, queries });
+        }
+        // After the work: the last report says all of them are done.
+        opts.onProgress?.({ phase: 'controls', done: ++done, total: totalControls });
       }
     }
     // 3. cells: the baseline once per (channel, seed), then every knob × strength that is not the baseline

@@ -10,6 +10,7 @@
  * default offline metric was decided by measurement (DEFAULT_OFFLINE_METRIC).
  */
 import { FeatvisError } from '../core/errors.js';
+import { BACKBONE_IDS } from './backboneIds.js';
 import { sharedDir } from '../core/paths.js';
 import type { FeatModel, LayerInfo, Preprocess } from '../core/types.js';
 import { loadModel } from '../models/load.js';
@@ -94,7 +95,8 @@ export const BACKBONE_SPECS: Readonly<Record<string, BackboneSpec>> = Object.fre
   },
 });
 
-export const BACKBONE_IDS: readonly string[] = Object.keys(BACKBONE_SPECS);
+export { BACKBONE_IDS };
+if (Object.keys(BACKBONE_SPECS).join() !== BACKBONE_IDS.join()) throw new Error(`backboneIds.ts lists ${BACKBONE_IDS.join(', ')} but BACKBONE_SPECS has ${Object.keys(BACKBONE_SPECS).join(', ')}`);
 
 export function backboneSpec(id: string): BackboneSpec {
   const spec = Object.prototype.hasOwnProperty.call(BACKBONE_SPECS, id) ? BACKBONE_SPECS[id] : undefined;

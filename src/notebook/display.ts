@@ -10,7 +10,6 @@ import { createRequire } from 'node:module';
 import { composeGrid, type GridOptions } from '../data/grid.js';
 import { encodePng, type RgbImage } from '../data/image.js';
 import { figureBundle, type PlotFigure, type PlotlyJson } from './plot.js';
-import { describeSettings, nbSettings, type SettingValue, type Settings } from './settings.js';
 
 export type MimeBundle = Record<string, unknown>;
 
@@ -78,11 +77,9 @@ export async function showImage(img: RgbImage | Buffer, alt?: string): Promise<v
   showPng(png, alt ?? (Buffer.isBuffer(img) ? 'image' : `image ${img.width}×${img.height}`));
 }
 
-/** Displays images as one captioned grid (src/data/grid.ts, the same grids the CLI writes). Returns the PNG. */
-export async function showGrid(tiles: ReadonlyArray<RgbImage | Buffer>, opts: GridOptions = {}): Promise<Buffer> {
-  const png = await composeGrid(tiles, opts);
-  showPng(png, `${opts.title ?? 'grid'} (${tiles.length} images)`);
-  return png;
+/** Displays images as one captioned grid (src/data/grid.ts, the same grids the CLI writes; fv.composeGrid gives the PNG). */
+export async function showGrid(tiles: ReadonlyArray<RgbImage | Buffer>, opts: GridOptions = {}): Promise<void> {
+  showPng(await composeGrid(tiles, opts), `${opts.title ?? 'grid'} (${tiles.length} images)`);
 }
 
 function escapeHtml(s: string): string {
@@ -125,6 +122,11 @@ export function showTable(rows: ReadonlyArray<Record<string, Cell>>, opts: Table
   send(tableBundle(rows, opts));
 }
 
+/** Displays a line of text (like console.log, as a display output). */
+export function showText(text: string): void {
+  send({ 'text/plain': text });
+}
+
 /** Displays Markdown (plain text for viewers without it). */
 export function showMarkdown(md: string): void {
   send({ 'text/markdown': md, 'text/plain': md });
@@ -132,7 +134,9 @@ export function showMarkdown(md: string): void {
 
 /** A visible note in the output (e.g. "InceptionV3 weights unavailable: using …"). */
 export function showNote(text: string): void {
-  send({ 'text/markdown': `> **Note.** ${text.replace(/\n/g, '\n> ')}`, 'text/plain': `Note: ${text}` });
+  // Each line of `text` stays a line (Markdown hard breaks inside the quote).
+  const md = text.split('\n').map((l) => l.trim()).filter(Boolean).join('  \n> ');
+  send({ 'text/markdown': `> **Note.** ${md}`, 'text/plain': `Note: ${text}` });
 }
 
 /** Displays a Plotly figure (interactive in JupyterLab with jupyterlab-plotly, SVG elsewhere). */
@@ -170,18 +174,17 @@ export function progressLine(initial: string): ProgressLine {
 }
 
 /**
- * The settings cell: resolves `defaults` (environment overrides applied, see
- * nbSetting) and shows them as a table with the variable to set for each.
+ * Runs `work` with a progress line; the line always ends: with `summary(result)`,
+ * or with what stopped it (the error still reaches the cell).
  */
-export function showSettings<T extends Record<string, SettingValue>>(defaults: T): Settings<T> {
-  const resolved = nbSettings(defaults);
-  showTable(
-    describeSettings(defaults).map((s) => ({
-      setting: s.name,
-      value: Array.isArray(s.value) ? s.value.join(', ') : s.value,
-      from: s.from === 'env' ? s.env : 'default',
-    })),
-    { title: 'Settings (override with the environment variable FEATVIS_NB_<NAME>)' },
-  );
-  return resolved;
+export async function withProgress<T>(initial: string, work: (update: (text: string) => void) => Promise<T>, summary: (result: T) => string): Promise<T> {
+  const line = progressLine(initial);
+  try {
+    const result = await work((t) => line.update(t));
+    line.done(summary(result));
+    return result;
+  } catch (err) {
+    line.done(`stopped: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw err;
+  }
 }

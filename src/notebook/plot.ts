@@ -65,6 +65,11 @@ function esc(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]!);
 }
 
+/** Plotly titles may carry <br> and <sub>…</sub>: as plain text for the SVG. */
+function plainText(s: string): string {
+  return s.replace(/<br\s*\/?>/gi, ' · ').replace(/<\/?(sub|sup|b|i|em)>/gi, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
 /** Shortens text to at most n characters (ellipsis). */
 function clip(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, Math.max(1, n - 1))}…`;
@@ -143,7 +148,7 @@ export function figureSvg(fig: PlotFigure): string {
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="11">`);
   parts.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
-  if (fig.layout?.title) parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(clip(fig.layout.title.text, Math.floor(W / 8)))}</text>`);
+  if (fig.layout?.title) parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(clip(plainText(fig.layout.title.text), Math.floor(W / 8)))}</text>`);
   for (const t of yTicks) {
     parts.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${Y(t).toFixed(1)}" y2="${Y(t).toFixed(1)}" stroke="#eee"/>`);
     parts.push(`<text x="${m.l - 6}" y="${(Y(t) + 4).toFixed(1)}" text-anchor="end">${esc(fmt(t))}</text>`);
@@ -184,13 +189,20 @@ export function figureSvg(fig: PlotFigure): string {
     }
   });
   if (legend) {
-    fig.data.forEach((t, i) => {
-      if (!t.name) return;
+    // Reference lines and summaries first, then per-channel traces, as many as fit: a long
+    // list of channels never pushes chance, ceiling or the controls out of the legend.
+    const entries = fig.data.map((t, i) => ({ t, i })).filter((e) => e.t.name);
+    const perChannel = (name: string): boolean => /^(channel|ch) \d+/.test(name);
+    entries.sort((a, b) => Number(perChannel(a.t.name!)) - Number(perChannel(b.t.name!)) || a.i - b.i);
+    const fit = Math.max(1, Math.floor((H - m.t - 10) / 16));
+    const shown = entries.length > fit ? entries.slice(0, fit - 1) : entries;
+    shown.forEach(({ t, i }, row) => {
       const color = t.line?.color ?? t.marker?.color ?? PALETTE[i % PALETTE.length]!;
-      const y = m.t + 10 + i * 16;
+      const y = m.t + 10 + row * 16;
       parts.push(`<rect x="${W - m.r + 10}" y="${y - 8}" width="12" height="10" fill="${color}"/>`);
-      parts.push(`<text x="${W - m.r + 28}" y="${y + 1}">${esc(clip(t.name, 22))}</text>`);
+      parts.push(`<text x="${W - m.r + 28}" y="${y + 1}">${esc(clip(t.name!, 22))}</text>`);
     });
+    if (shown.length < entries.length) parts.push(`<text x="${W - m.r + 10}" y="${m.t + 11 + shown.length * 16}">+${entries.length - shown.length} more</text>`);
   }
   parts.push('</svg>');
   return parts.join('');

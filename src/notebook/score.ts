@@ -76,7 +76,7 @@ export function controlsChart(res: LayerScore, variant: ScoreVariant = 'lpips'):
     { x: xs, y: e.channels.map((c) => mean(c.am.map((a) => a.chance))), name: 'chance: AM vs random', mode: 'markers' },
     { x: xs, y: e.channels.map((c) => c.ceiling ?? Number.NaN), name: 'ceiling: within top-k', mode: 'markers' },
     { x: xs, y: e.channels.map((c) => c.positive?.score ?? Number.NaN), name: 'positive control: held-out vs top-k', mode: 'markers' },
-  ].filter((t) => t.y.every(Number.isFinite)) as PlotTrace[];
+  ].filter((t) => t.y.some(Number.isFinite)) as PlotTrace[]; // a channel without a value is a gap, not a missing legend entry
   showPlot({
     data,
     layout: { title: { text: `Score and controls, ${res.layer}` }, xaxis: { title: { text: 'channel' }, type: 'category' }, yaxis: { title: { text: `${res.metric} (lower = closer)` } } },

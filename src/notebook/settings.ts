@@ -1,7 +1,8 @@
 /**
- * Notebook settings: every notebook starts with one settings cell whose values
- * can be overridden from the environment, so CI (environment/run-notebooks.py)
- * runs the same notebooks with fewer steps and smaller images.
+ * Notebook settings from the environment, and the notebooks' folders. A
+ * settings cell (notebookSettings.ts) takes FEATVIS_NB_<NAME> for the settings
+ * it leaves as shipped, so CI (environment/run-notebooks.py) runs the same
+ * notebooks with fewer steps and smaller images:
  *
  *   nbSetting('steps', 256)          // FEATVIS_NB_STEPS=24 → 24
  *   nbSetting('imageFolder', '…')    // FEATVIS_NB_IMAGE_FOLDER
@@ -58,30 +59,6 @@ export function nbSetting<T extends SettingValue>(name: string, def: T): Widen<T
 }
 
 export type Settings<T extends Record<string, SettingValue>> = { [K in keyof T]: Widen<T[K]> };
-
-export interface SettingsInfo {
-  name: string;
-  env: string;
-  value: SettingValue;
-  /** 'env' when the environment overrode the default. */
-  from: 'default' | 'env';
-}
-
-/** Resolves several settings at once; `describeSettings` lists where each came from. */
-export function nbSettings<T extends Record<string, SettingValue>>(defaults: T): Settings<T> {
-  const out: Record<string, SettingValue> = {};
-  for (const [k, v] of Object.entries(defaults)) out[k] = nbSetting(k, v);
-  return out as Settings<T>;
-}
-
-export function describeSettings(defaults: Record<string, SettingValue>): SettingsInfo[] {
-  return Object.entries(defaults).map(([name, def]) => {
-    const env = settingEnvName(name);
-    const raw = process.env[env];
-    const from = raw === undefined || raw === '' ? 'default' : 'env';
-    return { name, env, value: nbSetting(name, def), from };
-  });
-}
 
 /** The featvis repository root (the package root: notebooks run from inside it). */
 export function repoRoot(): string {

@@ -6,6 +6,7 @@
  *   amSettings({ layer: 'mixed6', channels: [3], steps: 512, regularizers: { tv: 0.5 } })
  */
 import { FeatvisError } from '../core/errors.js';
+import { AM_BASE_DEFAULTS, AM_TRANSFORM_PRESET, PARAM_DEFAULTS } from './amDefaults.js';
 import { PARAM_KINDS, type ParamExtras, type ParamKind } from './param/index.js';
 import { validateRegularizers, type Regularizers } from './regularizers.js';
 import { parseTransforms, type TransformList } from './transforms.js';
@@ -41,31 +42,24 @@ export type AmOverrides = Partial<Omit<AmSettings, 'transforms'>> & { layer: str
 
 /**
  * The defaults of every AM job: the CLI, the notebooks, sweeps and benches
- * start from these. The recipe is `maco/standard` (recipes.ts): MACO phases
- * under a natural spectrum, Adam 0.1, contrast 2.5, lucid's standard
- * transforms — the only recipe of bench/recipes.ts that met the quality
- * targets on all three model families measured (README, "Image quality").
+ * start from these (the numbers live in amDefaults.ts, which needs no TensorFlow).
  */
 export const AM_DEFAULTS: Readonly<Omit<AmSettings, 'layer' | 'channels'>> = Object.freeze({
-  steps: 256,
-  size: 128,
-  learningRate: 0.1,
-  param: 'maco',
-  decorrelate: true,
-  paramOptions: { contrast: 2.5 },
-  transforms: parseTransforms('standard'),
+  // In this order: run keys hash the settings as written.
+  steps: AM_BASE_DEFAULTS.steps,
+  size: AM_BASE_DEFAULTS.size,
+  learningRate: AM_BASE_DEFAULTS.learningRate,
+  param: AM_BASE_DEFAULTS.param,
+  decorrelate: AM_BASE_DEFAULTS.decorrelate,
+  paramOptions: { ...AM_BASE_DEFAULTS.paramOptions },
+  transforms: parseTransforms(AM_TRANSFORM_PRESET),
   regularizers: {},
-  seed: 0,
-  batchSize: 16,
+  seed: AM_BASE_DEFAULTS.seed,
+  batchSize: AM_BASE_DEFAULTS.batchSize,
   snapshots: [],
 });
 
-/** Each parameterisation's learning rate and options when the caller gives none (the recipes of recipes.ts). */
-export const PARAM_DEFAULTS: Readonly<Record<ParamKind, { learningRate: number; paramOptions?: ParamExtras }>> = Object.freeze({
-  pixel: { learningRate: 0.05 },
-  fft: { learningRate: 0.05 },
-  maco: { learningRate: 0.1, paramOptions: { contrast: 2.5 } },
-});
+export { PARAM_DEFAULTS };
 
 /** Defaults + overrides, checked (clear errors for anything off). */
 export function amSettings(o: AmOverrides): AmSettings {

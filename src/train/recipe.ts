@@ -3,7 +3,7 @@
  * tiny variant for tests. `featvis train` with no options reproduces the
  * shipped model (given the same data and teacher).
  */
-import { DEFAULT_ARCH, type ArchConfig } from './architecture.js';
+import { DEFAULT_ARCH, type ArchConfig } from './archConfig.js';
 import { DEFAULT_AUGMENT } from './augment.js';
 import type { TrainConfig } from './trainer.js';
 

@@ -2,20 +2,14 @@ import { FeatvisError } from '../../core/errors.js';
 import { fftParam } from './fft.js';
 import { macoParam } from './maco.js';
 import { pixelParam } from './pixel.js';
+import { PARAM_KINDS, type ParamExtras, type ParamKind } from './kinds.js';
 import type { ImageParam, ParamOptions } from './types.js';
 
-export const PARAM_KINDS = ['pixel', 'fft', 'maco'] as const;
-export type ParamKind = (typeof PARAM_KINDS)[number];
+export { PARAM_KINDS, type ParamExtras, type ParamKind } from './kinds.js';
 export type { ImageParam, ParamOptions } from './types.js';
 export { fftParam } from './fft.js';
 export { pixelParam } from './pixel.js';
 export { macoParam } from './maco.js';
-
-/** Options of particular parameterisations: MACO's contrast, the Fourier 1/f exponent. */
-export interface ParamExtras {
-  contrast?: number;
-  decayPower?: number;
-}
 
 export function createParam(kind: ParamKind, opts: ParamOptions & ParamExtras): ImageParam {
   if (!(opts.batch >= 1 && opts.height >= 8 && opts.width >= 8)) {
