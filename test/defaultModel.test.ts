@@ -15,7 +15,7 @@ import { loadModel } from '../src/models/load.js';
 import { renderWhole, sampleCrop, DEFAULT_AUGMENT } from '../src/train/augment.js';
 import { compareCheckpoints, readCheckpoint, writeCheckpoint } from '../src/train/checkpoint.js';
 import { IMAGENETTE_CLASSES, listSplit, strideSubset, type ImageCache } from '../src/train/dataset.js';
-import { Rng } from '../src/train/random.js';
+import { KeyedRng } from '../src/train/random.js';
 import { DEFAULT_RECIPE, TINY_ARCH } from '../src/train/recipe.js';
 import { train, type TrainConfig } from '../src/train/trainer.js';
 import { repoRoot, sharedDir, skipWithoutShared } from './helpers/python.js';
@@ -28,7 +28,7 @@ const SUBSET_MIN_TOP1 = 0.82;
 function syntheticCache(): ImageCache {
   const size = 40;
   const count = 32;
-  const rng = new Rng(7);
+  const rng = new KeyedRng(7);
   const pixels = new Uint8Array(count * size * size * 3);
   const labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
@@ -119,7 +119,7 @@ test('augmentation: whole-image render is exact, crops stay inside the image', (
   const out = new Float32Array(40 * 40 * 3);
   renderWhole(cache.pixels, 0, 40, 40, out, 0);
   for (let i = 0; i < out.length; i++) assert.ok(Math.abs(out[i]! - (cache.pixels[i]! / 255) * 2 + 1) < 1e-6);
-  const rng = new Rng(1);
+  const rng = new KeyedRng(1);
   for (let i = 0; i < 200; i++) {
     const c = sampleCrop(rng, 144, DEFAULT_AUGMENT);
     assert.ok(c.x >= 0 && c.y >= 0 && c.x + c.w <= 144 + 1e-9 && c.y + c.h <= 144 + 1e-9);

@@ -171,8 +171,15 @@ export function writeAtlasSite(dir: string, opts: SiteOptions = {}): SiteResult 
   write('index.html', indexHtml(shown, channels));
   channels.forEach((_, i) => write(AtlasFiles.channelPage(channels[i]!), channelHtml(shown, channels, i)));
   const images = channels.flatMap((c) => imagesOf(shown, c));
-  if (out !== path.resolve(dir)) for (const rel of images) write(rel, fs.readFileSync(path.join(dir, rel)));
-  else files.push(...images);
+  if (out !== path.resolve(dir)) {
+    for (const rel of images) write(rel, fs.readFileSync(path.join(dir, rel)));
+    // The copy is itself an atlas that loadAtlas reads (a notebook card, --site-only again):
+    // the manifest, scores, neighbours and the shown channels' records, no stores or PNGs.
+    const work = new AtlasFiles(dir);
+    for (const f of [work.manifest, work.score, work.neighbours, ...channels.map((c) => work.channel(c))]) {
+      if (fs.existsSync(f)) write(path.relative(path.resolve(dir), path.resolve(f)), fs.readFileSync(f));
+    }
+  } else files.push(...images);
   const bytes = files.reduce((n, f) => n + fs.statSync(path.join(out, f)).size, 0);
   return { index: path.join(out, 'index.html'), pages: channels.length, files, bytes };
 }

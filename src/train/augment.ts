@@ -1,10 +1,10 @@
 /**
  * Training-time augmentation on uint8 HWC images, in plain JS (deterministic
- * for a given Rng): random resized crop with bilinear sampling, horizontal
+ * for a given KeyedRng): random resized crop with bilinear sampling, horizontal
  * flip and mild brightness / contrast / saturation jitter. Writes the network
  * input directly (RGB scaled to [-1, 1]).
  */
-import type { Rng } from './random.js';
+import type { KeyedRng } from './random.js';
 
 export interface AugmentOptions {
   /** Output side in pixels. */
@@ -39,7 +39,7 @@ export interface Crop {
 }
 
 /** Draws crop parameters for a src×src image (torchvision's RandomResizedCrop rule, 10 tries then centre). */
-export function sampleCrop(rng: Rng, src: number, o: Omit<AugmentOptions, 'size'>): Crop {
+export function sampleCrop(rng: KeyedRng, src: number, o: Omit<AugmentOptions, 'size'>): Crop {
   const area = src * src;
   let crop: { x: number; y: number; w: number; h: number } | null = null;
   const logLo = Math.log(o.ratio[0]);

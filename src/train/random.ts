@@ -5,8 +5,8 @@
  */
 import { Sfc32 } from '../optvis/rng.js';
 
-/** sfc32 (shared with the renderer's Rng) seeded from any number of keys. */
-export class Rng extends Sfc32 {
+/** sfc32 (shared with the renderer's Rng, which takes one seed) seeded from any number of keys. */
+export class KeyedRng extends Sfc32 {
   constructor(...keys: number[]) {
     // Mix the keys into four state words (splitmix32-style); Sfc32 warms up.
     let h = 0x9e3779b9;
@@ -56,7 +56,7 @@ export class Rng extends Sfc32 {
 
 /** Fisher–Yates permutation of 0..n-1 for (seed, epoch). */
 export function epochPermutation(n: number, seed: number, epoch: number): Uint32Array {
-  const rng = new Rng(seed, 0x5eed, epoch);
+  const rng = new KeyedRng(seed, 0x5eed, epoch);
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {

@@ -20,7 +20,7 @@ import { buildModel, type ArchConfig } from './architecture.js';
 import { renderCrop, renderWhole, sampleCrop, type AugmentOptions } from './augment.js';
 import { readCheckpoint, writeCheckpoint, type NamedArray } from './checkpoint.js';
 import type { ImageCache } from './dataset.js';
-import { epochPermutation, Rng } from './random.js';
+import { epochPermutation, KeyedRng } from './random.js';
 
 type MomentumOpt = ReturnType<typeof tf.train.momentum>;
 
@@ -124,7 +124,7 @@ export function learningRate(c: TrainConfig, globalStep: number, perEpoch: numbe
 export function makeBatch(c: TrainConfig, train: ImageCache, epoch: number, step: number, size: number, out: Float32Array): Uint32Array {
   const perm = epochPermutation(train.count, c.seed, epoch);
   const idx = perm.subarray(step * c.batchSize, (step + 1) * c.batchSize);
-  const rng = new Rng(c.seed, 0xa06, epoch, step);
+  const rng = new KeyedRng(c.seed, 0xa06, epoch, step);
   const src = train.size;
   const per = size * size * 3;
   idx.forEach((img, j) => {
