@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { sampleFolder } from '../src/data/sample.js';
+import { loadAtlas } from '../src/atlas/load.js';
 import { repoRoot, sharedDir, skipWithoutShared } from './helpers/python.js';
 
 const MODEL = path.join(sharedDir, 'models', 'tfjs_mobilenet_v1_0.25_224');
@@ -51,7 +52,11 @@ test('featvis atlas: site, resume, refusal of other settings, --site-only select
     assert.equal(site.code, 0, site.err);
     assert.match(site.out, /2 channel pages/);
     assert.deepEqual(fs.readdirSync(path.join(sel, 'channels')).sort(), ['c1.html', 'c2.html']);
-    assert.ok(!fs.existsSync(path.join(sel, 'work')), 'a selection carries no work files');
+    // A selection carries the JSON records of what it shows (so it is itself an atlas that a
+    // notebook card can load), never the stores, AM PNGs or other channels' records.
+    assert.deepEqual(fs.readdirSync(path.join(sel, 'work', 'channels')).sort(), ['c1.json', 'c2.json']);
+    assert.ok(!fs.existsSync(path.join(sel, 'work', 'exemplars.sqlite')) && !fs.existsSync(path.join(sel, 'work', 'am')), 'no stores or PNGs');
+    assert.deepEqual(loadAtlas(sel).records.map((r) => r.channel), [1, 2]);
     assert.ok(fs.readdirSync(path.join(sel, 'img', 'exemplars')).every((f) => /^c[12]_/.test(f)), 'only the selection\'s images are copied');
     const help = featvis('atlas', '--help');
     assert.equal(help.code, 0);

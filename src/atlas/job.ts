@@ -36,6 +36,7 @@ import { atlasNeighbours, probeActivations, probeImages } from './neighbours.js'
 import { scoreAtlas } from './scorePhase.js';
 import { writeAtlasSite, type SiteResult } from './site.js';
 import { ATLAS_FORMAT, type AtlasManifest, type AtlasNeighbours, type AtlasScore, type ChannelRecord } from './types.js';
+import { removeStaleTemps } from '../data/image.js';
 import { ATLAS_DEFAULTS } from './defaults.js';
 import { AtlasFiles, mustReadJson, readJson, writeJson } from './workFiles.js';
 
@@ -148,6 +149,7 @@ export async function runAtlas(opts: AtlasOptions): Promise<AtlasResult> {
   const metricCfg = opts.metric ?? ({ kind: 'auto' } as MetricConfig);
   const dataset = resolveImageSource(opts.images);
   const files = new AtlasFiles(opts.outDir);
+  removeStaleTemps(opts.outDir); // what a killed run was writing
   const key = runKey({
     atlas: ATLAS_FORMAT,
     model: modelIdentity(model),

@@ -95,6 +95,49 @@ export function writeFileAtomic(file: string, bytes: Buffer | string): void {
   fs.renameSync(tmp, file);
 }
 
+const TEMP_NAME = /\.tmp-(\d+)-\d+$/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temp files that writeFileAtomic leaves behind when its process is
+ * killed mid-write (`<name>.tmp-<pid>-<ms>` of a process that no longer runs),
+ * under `root`, `depth` folders deep. Resumable jobs call it on their own folder.
+ * Returns how many it removed.
+ */
+export function removeStaleTemps(root: string, depth = 4): number {
+  let removed = 0;
+  const walk = (dir: string, left: number): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory() && left > 0) walk(p, left - 1);
+      else if (e.isFile()) {
+        const m = TEMP_NAME.exec(e.name);
+        if (m && !processAlive(Number(m[1]))) {
+          fs.rmSync(p, { force: true });
+          removed++;
+        }
+      }
+    }
+  };
+  walk(root, depth);
+  return removed;
+}
+
 export async function savePng(file: string, img: Tensor3D | RgbImage): Promise<void> {
   writeFileAtomic(file, await encodePng(img));
 }

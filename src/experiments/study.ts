@@ -19,7 +19,7 @@ import { escapeHtml } from '../core/html.js';
 import { fileSafe } from '../core/names.js';
 import type { FeatModel } from '../core/types.js';
 import { composeGrid } from '../data/grid.js';
-import { savePng, writeFileAtomic } from '../data/image.js';
+import { savePng, writeFileAtomic, removeStaleTemps } from '../data/image.js';
 import { formatQuality } from '../data/quality.js';
 import { resolveImageSource } from '../data/folder.js';
 import { readTextFile } from '../io/readFile.js';
@@ -134,6 +134,7 @@ function readLog(file: string): PhaseLog {
 export async function runStudy(cfg: StudyConfig, opts: { outDir: string; onProgress?: (p: StudyProgress) => void; model?: FeatModel }): Promise<StudyResult> {
   const out = opts.outDir;
   fs.mkdirSync(out, { recursive: true });
+  removeStaleTemps(out); // what a killed run was writing
   const logFile = path.join(out, 'study.json');
   const log = readLog(logFile);
   const seconds: Record<StudyPhase, number> = { dream: 0, mining: 0, overview: 0, sweep: 0, report: 0 };

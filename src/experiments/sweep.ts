@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { savePng } from '../data/image.js';
+import { savePng, removeStaleTemps } from '../data/image.js';
 import { resolveImageSource } from '../data/folder.js';
 import { sampleFolder } from '../data/sample.js';
 import { channelSets, randomRefs, type ChannelSets } from '../exemplars/channelSets.js';
@@ -90,6 +90,7 @@ function queryScores(scorer: ChannelScorer, owner: number, channel: number, seed
 export async function runSweep(cfg: SweepConfig, opts: SweepOptions): Promise<SweepResult> {
   const out = opts.outDir;
   fs.mkdirSync(out, { recursive: true });
+  removeStaleTemps(out); // what a killed run was writing
   const store = new SweepStore(path.join(out, 'sweep.sqlite'));
   const hash = sweepRunKey(cfg);
   const prev = store.meta('runKey');

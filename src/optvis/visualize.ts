@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { backendInfo } from '../backend/tf.js';
-import { readImage, savePng, writeFileAtomic, type RgbImage } from '../data/image.js';
+import { readImage, savePng, writeFileAtomic, type RgbImage, removeStaleTemps } from '../data/image.js';
 import { composeGrid } from '../data/grid.js';
 import { channelRangeError, FeatvisError } from '../core/errors.js';
 import { fileSafe } from '../core/names.js';
@@ -120,6 +120,7 @@ export async function visualizeChannels(model: FeatModel, settings: AmOverrides,
   checkChannels(model, s);
   const key = amRunKey(model, s);
   const runFile = opts.outDir ? path.join(opts.outDir, 'run.json') : undefined;
+  if (opts.outDir) removeStaleTemps(opts.outDir, 1); // what a killed run was writing
   const previous = runFile ? readRun(runFile) : null;
   if (previous && previous.runKey !== key) throw refuseResume(opts.outDir!, previous, s);
   const done = new Map<number, ChannelResult>();
