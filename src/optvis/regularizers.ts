@@ -19,7 +19,7 @@
  * step operator an entry in STEP_OPERATORS plus its settings.
  */
 import { tf, type Tensor, type Tensor1D, type Tensor4D, type Variable } from '../backend/tf.js';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
 import { frequency, gaussianBlur, l1, l2, totalVariation } from './penalties.js';
 import { objective, type Objective } from './objectives.js';
 import type { ImageParam } from './param/types.js';
@@ -97,7 +97,7 @@ export function validateRegularizers(r: Regularizers, param?: Pick<ImageParam, '
   for (const [k, v] of Object.entries(r)) {
     if (v === undefined) continue;
     const setting = REGULARIZER_SETTINGS.find((s) => s.key === k);
-    if (!setting) throw new FeatvisError(`unknown regulariser '${k}' (known: ${REGULARIZER_NAMES.join(', ')})`);
+    if (!setting) throw new FeatvisError(`unknown regulariser ${quoteName(k)} (known: ${REGULARIZER_NAMES.join(', ')})`);
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new FeatvisError(`regulariser ${k} must be a finite number ≥ 0, got ${String(v)}`);
     if (setting.integer && !Number.isInteger(v)) throw new FeatvisError(`regulariser ${k} must be an integer, got ${v}`);
     if (setting.below !== undefined && v >= setting.below) throw new FeatvisError(`regulariser ${k} must be < ${setting.below}, got ${v}`);

@@ -5,7 +5,7 @@
  *   amSettings({ layer: 'mixed6', channels: [0, 1, 2] })
  *   amSettings({ layer: 'mixed6', channels: [3], steps: 512, regularizers: { tv: 0.5 } })
  */
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
 import { AM_BASE_DEFAULTS, AM_TRANSFORM_PRESET, PARAM_DEFAULTS } from './amDefaults.js';
 import { PARAM_KINDS, type ParamExtras, type ParamKind } from './param/index.js';
 import { validateRegularizers, type Regularizers } from './regularizers.js';
@@ -91,7 +91,7 @@ export function checkAmSettings(s: AmSettings): void {
   if (!posInt(s.steps)) throw new FeatvisError(`steps must be a positive integer, got ${String(s.steps)}`);
   if (!posInt(s.size) || s.size < 8 || s.size > 4096) throw new FeatvisError(`size must be an integer in 8–4096, got ${String(s.size)}`);
   if (!(typeof s.learningRate === 'number' && s.learningRate > 0 && Number.isFinite(s.learningRate))) throw new FeatvisError(`learning rate must be > 0, got ${String(s.learningRate)}`);
-  if (!PARAM_KINDS.includes(s.param)) throw new FeatvisError(`unknown parameterisation '${String(s.param)}' (use ${PARAM_KINDS.join(', ')})`);
+  if (!PARAM_KINDS.includes(s.param)) throw new FeatvisError(`unknown parameterisation ${quoteName(s.param)} (use ${PARAM_KINDS.join(', ')})`);
   if (typeof s.decorrelate !== 'boolean') throw new FeatvisError('decorrelate must be true or false');
   if (!(typeof s.seed === 'number' && Number.isInteger(s.seed) && s.seed >= 0)) throw new FeatvisError(`seed must be an integer ≥ 0, got ${String(s.seed)}`);
   if (!posInt(s.batchSize)) throw new FeatvisError(`batch size must be a positive integer, got ${String(s.batchSize)}`);
@@ -101,7 +101,7 @@ export function checkAmSettings(s: AmSettings): void {
   if (po !== undefined) {
     if (typeof po !== 'object' || po === null) throw new FeatvisError('paramOptions must be an object such as { contrast: 2.5 }');
     for (const [k, v] of Object.entries(po)) {
-      if (k !== 'contrast' && k !== 'decayPower') throw new FeatvisError(`unknown parameterisation option '${k}' (known: contrast, decayPower)`);
+      if (k !== 'contrast' && k !== 'decayPower') throw new FeatvisError(`unknown parameterisation option ${quoteName(k)} (known: contrast, decayPower)`);
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (k === 'contrast' && v === 0) || v > 100) throw new FeatvisError(`paramOptions.${k} must be a number in (0, 100], got ${String(v)}`);
     }
   }

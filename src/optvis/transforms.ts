@@ -19,7 +19,7 @@
  * a channel's image depends on the render seed and not on its batch-mates.
  */
 import { tf, type Tensor4D } from '../backend/tf.js';
-import { FeatvisError } from '../core/errors.js';
+import { FeatvisError, quoteName } from '../core/errors.js';
 import { affineSampleShared, type Affine } from './affine.js';
 import { padShifted, shiftClamped } from './shift.js';
 import type { Rng } from './rng.js';
@@ -72,7 +72,7 @@ export function transformPreset(name: string, size = 224): TransformList {
         { op: 'noise', std: 0.02 },
       ];
     default:
-      throw new FeatvisError(`unknown transform preset '${name}' (use ${TRANSFORM_PRESETS.join(', ')})`);
+      throw new FeatvisError(`unknown transform preset ${quoteName(name)} (use ${TRANSFORM_PRESETS.join(', ')})`);
   }
 }
 
