@@ -71,4 +71,12 @@ test('static SVG charts: one polyline per trace, error bars, labels escaped', ()
   assert.equal((svg.match(/stroke-width="1.5"/g) ?? []).length, 3, 'three error bars');
   assert.ok(!svg.includes('<script>') && !svg.includes('onload'), 'nothing executable');
   assert.ok(svg.includes('mean &lt;b&gt;&amp;&lt;/b&gt;'));
+  // Plotly titles arrive HTML-escaped: decoded, then escaped once (no literal "&#39;" on the page);
+  // a long title wraps into lines that fit the width instead of running off both sides.
+  const long = 'normalised interpretability vs strength — LPIPS-like(equal) mobilenet_v1 · study&#39;s formula (position by position) <br>blur';
+  const svg2 = figureSvg({ data: [{ name: 'a', x: [0, 1], y: [0, 1] }], layout: { title: { text: long } } }, 400);
+  assert.ok(svg2.includes('study&#39;s formula') && !svg2.includes('&amp;#39;'), 'escaped once');
+  const titles = [...svg2.matchAll(/<text x="8" y="\d+" font-size="14" font-weight="bold">([^<]*)<\/text>/g)].map((t) => t[1]!);
+  assert.ok(titles.length >= 3, `wrapped into ${titles.length} lines`);
+  for (const t of titles) assert.ok(t.replace(/&#39;/g, "'").length <= Math.floor((400 - 16) / 8), `"${t}" fits`);
 });

@@ -53,14 +53,36 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   return out;
 }
 
-const strip = (s: string): string => s.replace(/<br>/g, ' — ').replace(/<[^>]*>/g, '');
+const ENTITIES: Readonly<Record<string, string>> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" };
+/** Plotly's HTML-ish label as plain text: <br> as a dash, other tags dropped, entities decoded (escaped again once, on output). */
+const strip = (s: string): string =>
+  s
+    .replace(/<br>/g, ' — ')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ENTITIES[e]!);
+
+/** Words of `s` in lines of at most `max` characters (a longer word gets its own line). */
+function wrapWords(s: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of s.split(' ')) {
+    if (line && line.length + 1 + word.length > max) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
 const text = (v: unknown): string => (typeof v === 'object' && v !== null && 'text' in v ? String((v as { text: unknown }).text) : typeof v === 'string' ? v : '');
 
 export function figureSvg(fig: PlotlyFigure, width = 720, height = 380): string {
   const ts = traces(fig).filter((t) => t.x.length > 0 && t.x.length === t.y.length);
   const all = ts.flatMap((t) => t.x.map((x, i) => ({ x, y: t.y[i]!, e: t.err?.[i] ?? 0 }))).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   const legendH = 16 * ts.length + 8;
-  const m = { left: 64, right: 16, top: 40, bottom: 44 + legendH };
+  // The title, left-aligned and wrapped to the width (bold 14 px ≈ 8 px a character).
+  const titleLines = wrapWords(strip(text(fig.layout.title)), Math.max(20, Math.floor((width - 16) / 8)));
+  const m = { left: 64, right: 16, top: 40 + 18 * Math.max(0, titleLines.length - 1), bottom: 44 + legendH };
   const w = width - m.left - m.right;
   const h = height + legendH - m.top - m.bottom;
   const xs = all.map((p) => p.x);
@@ -75,7 +97,7 @@ export function figureSvg(fig: PlotlyFigure, width = 720, height = 380): string 
   const Y = (v: number): number => m.top + (1 - (v - y0) / (y1 - y0)) * h;
   const f = (v: number): string => v.toFixed(1);
   const parts: string[] = [];
-  parts.push(`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeHtml(strip(text(fig.layout.title)))}</text>`);
+  titleLines.forEach((line, i) => parts.push(`<text x="8" y="${20 + 18 * i}" font-size="14" font-weight="bold">${escapeHtml(line)}</text>`));
   for (const t of ticks(y0, y1)) parts.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${f(Y(t))}" y2="${f(Y(t))}" stroke="#eee"/><text x="${m.left - 6}" y="${f(Y(t) + 4)}" text-anchor="end" font-size="11">${escapeHtml(t)}</text>`);
   for (const t of ticks(x0, x1)) parts.push(`<text x="${f(X(t))}" y="${m.top + h + 16}" text-anchor="middle" font-size="11">${escapeHtml(t)}</text>`);
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
