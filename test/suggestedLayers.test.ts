@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { LayerInfo } from '../src/core/types.js';
-import { defaultLayer, structuralLayer } from '../src/models/defaults.js';
+import { candidateLayers, defaultLayer, structuralLayer } from '../src/models/defaults.js';
+import { spreadLayers } from '../src/notebook/model.js';
 import { loadModel } from '../src/models/load.js';
 import { sharedDir, skipWithoutShared } from './helpers/python.js';
 import { skipWithoutNsfwjs } from './helpers/nsfwjs.js';
@@ -32,6 +33,21 @@ test('structural guess on synthetic layer lists: named blocks, then joins, then 
   // The model's own hint wins.
   assert.equal(defaultLayer({ name: 'm', layers: withBlocks, suggestedLayer: 'relu_2' } as never), 'relu_2');
   assert.equal(defaultLayer({ name: 'm', layers: withBlocks } as never), 'stage2');
+});
+
+test('a layer survey (DeepDream across layers, notebook 01) walks block outputs only, the study layer among them', () => {
+  // InceptionV3-like: mixed0…mixed10 between inner convs, BNs and ReLUs
+  const net = Array.from({ length: 11 }, (_, b) => [
+    ...Array.from({ length: 6 }, (_, i) => [layer(`conv2d_${b * 6 + i}`, 'conv2d'), layer(`batch_normalization_${b * 6 + i}`, 'batch_normalization'), layer(`activation_${b * 6 + i}`, 'activation')]).flat(),
+    layer(`mixed${b}`, 'concatenate', [b < 9 ? 17 : 8, b < 9 ? 17 : 8, 768]),
+  ]).flat();
+  assert.deepEqual(candidateLayers(net), Array.from({ length: 11 }, (_, b) => `mixed${b}`));
+  const picks = spreadLayers({ name: 'inception-like', layers: net } as never, 4, 'mixed6');
+  assert.equal(picks.length, 4);
+  assert.ok(picks.every((p) => /^mixed\d+$/.test(p)), `only block outputs: ${picks.join(', ')}`);
+  assert.ok(picks.includes('mixed6'));
+  // a study layer that is not a block output is still dreamed with
+  assert.ok(spreadLayers({ name: 'inception-like', layers: net } as never, 4, 'activation_40').includes('activation_40'));
 });
 
 test('embedded model: its sidecar hint (stage3); the structural guess is a stage too', async () => {

@@ -29,16 +29,30 @@ function isSpatial(l: LayerInfo): boolean {
 export function structuralLayer(layers: readonly LayerInfo[]): string | null {
   const n = layers.length;
   const depth = (i: number): number => (n > 1 ? i / (n - 1) : 0);
+  const tier = candidateTier(layers);
+  if (tier.length === 0) return null;
+  let best = tier[0]!;
+  for (const c of tier) if (Math.abs(depth(c.i) - TARGET_DEPTH) < Math.abs(depth(best.i) - TARGET_DEPTH)) best = c;
+  return best.l.name;
+}
+
+/** The best tier of layers worth visualising (named blocks, else joins, else activations, else pools), in network order. */
+function candidateTier(layers: readonly LayerInfo[]): Array<{ l: LayerInfo; i: number }> {
   const indexed = layers.map((l, i) => ({ l, i })).filter(({ l }) => isSpatial(l));
   const block = indexed.filter(({ l }) => BLOCK_NAME.test(l.name) && !INNER_KIND.test(l.kind));
   const join = indexed.filter(({ l }) => JOIN.test(l.kind));
   const act = indexed.filter(({ l }) => (ACTIVATION_KIND.test(l.kind) && !/conv|batch_?norm|dense/i.test(l.kind)) || FUSED_ACTIVATION_NAME.test(l.name));
   const pool = indexed.filter(({ l }) => /pool/i.test(l.kind) && !/global/i.test(l.kind));
-  const tier = [block, join, act, pool].find((t) => t.length > 0);
-  if (!tier) return null;
-  let best = tier[0]!;
-  for (const c of tier) if (Math.abs(depth(c.i) - TARGET_DEPTH) < Math.abs(depth(best.i) - TARGET_DEPTH)) best = c;
-  return best.l.name;
+  return [block, join, act, pool].find((t) => t.length > 0) ?? [];
+}
+
+/**
+ * The layers structuralLayer chooses among, in network order: block outputs
+ * where the network names them (mixed0…mixed10, stage1…), else branch joins,
+ * else activations. What a layer survey (DeepDream across layers) should walk.
+ */
+export function candidateLayers(layers: readonly LayerInfo[]): string[] {
+  return candidateTier(layers).map(({ l }) => l.name);
 }
 
 /** A layer worth looking at when the user names none: the model's hint, else a structural guess. */

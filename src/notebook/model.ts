@@ -13,7 +13,7 @@
  * chosen by channel-identification accuracy), labelled as such.
  */
 import fs from 'node:fs';
-import { DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
+import { candidateLayers, DEFAULT_MODEL, defaultLayer } from '../models/defaults.js';
 import { FeatvisError, unknownLayerError } from '../core/errors.js';
 import { loadModel } from '../models/load.js';
 import type { FeatModel } from '../core/types.js';
@@ -139,7 +139,12 @@ export function chooseLayer(chosen: ChosenModel, setting: string): string {
  * layer comparison), always including `around` when given.
  */
 export function spreadLayers(model: FeatModel, count: number, around?: string): string[] {
-  const spatial = model.layers.filter((l) => l.shape.length === 3 && (l.shape[0] ?? 0) >= 4 && (l.shape[2] ?? 0) >= 16).map((l) => l.name);
+  // block outputs (mixed0…, stage1…, …/add) where there are any: never an inner conv, BN or ReLU
+  const big = new Set(model.layers.filter((l) => l.shape.length === 3 && (l.shape[0] ?? 0) >= 4 && (l.shape[2] ?? 0) >= 16).map((l) => l.name));
+  const blocks = candidateLayers(model.layers).filter((n) => big.has(n));
+  const pool = new Set(blocks.length >= Math.min(count, 2) ? blocks : big);
+  if (around && big.has(around)) pool.add(around);
+  const spatial = model.layers.map((l) => l.name).filter((n) => pool.has(n));
   if (spatial.length === 0) throw new FeatvisError(`${model.name} has no spatial layers`);
   const n = Math.max(1, Math.min(count, spatial.length));
   // from 20 % to 90 % of the depth: the first layers only respond to colours and edges
