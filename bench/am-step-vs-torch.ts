@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { tf } from '../src/backend/tf.js';
 import { Args, parseArgs } from '../src/cli/args.js';
 import { loadModel } from '../src/models/load.js';
-import { nsfwjsPackageDir, readBundledModel } from '../src/models/nsfwjs.js';
+import { exportNsfwjsInceptionWeights } from '../test/helpers/nsfwjs.js';
 import type { FeatModel } from '../src/core/types.js';
 import { channel } from '../src/optvis/objectives.js';
 import { createParam } from '../src/optvis/param/index.js';
@@ -212,22 +212,9 @@ await ask({ cmd: 'quit' }).catch(() => undefined);
 py.stdin.end();
 model.dispose();
 
-/** Writes nsfwjs's InceptionV3 weights (dequantised as tfjs decodes them) for torch_inception.py. */
+/** Writes nsfwjs's InceptionV3 weights (dequantised as tfjs decodes them) and their manifest for torch_inception.py. */
 function exportNsfwjsWeights(dir: string): void {
-  const { artifacts } = readBundledModel(path.join(nsfwjsPackageDir().dir, 'dist', 'models', 'inception_v3'), 'nsfwjs:inception_v3');
-  const named = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
-  const entries: Array<{ name: string; shape: number[]; offset: number }> = [];
-  const chunks: Buffer[] = [];
-  let offset = 0;
-  for (const [name, t] of Object.entries(named)) {
-    const data = t.dataSync() as Float32Array;
-    entries.push({ name, shape: [...t.shape], offset });
-    chunks.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    offset += data.length;
-  }
-  tf.dispose(Object.values(named));
-  fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat(chunks));
-  fs.writeFileSync(path.join(dir, 'weights.json'), JSON.stringify({ weights: entries }));
+  fs.writeFileSync(path.join(dir, 'weights.json'), JSON.stringify({ weights: exportNsfwjsInceptionWeights(dir) }));
 }
 
 async function inceptionSection(): Promise<void> {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tf, type Tensor, type Tensor4D } from '../src/backend/tf.js';
 import { setReluRedirect } from '../src/backend/fastGradients.js';
-import { activate, biasActivation } from '../src/models/tfliteOps.js';
+import { activate, biasActivation } from '../src/models/tfliteActivation.js';
 import * as S from '../src/io/tfliteSchema.js';
 import { affineSampleShared, bilinearMap } from '../src/optvis/affine.js';
 import { Rng } from '../src/optvis/rng.js';

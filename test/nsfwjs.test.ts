@@ -25,7 +25,7 @@ import { NSFWJS_LABELS, NSFWJS_MODELS, nsfwjsPackageDir, readBundledModel } from
 import { formatLayers } from '../src/cli/layers.js';
 import type { FeatModel } from '../src/core/types.js';
 import { repoRoot, runPython, sharedDir, skipWithoutPython, skipWithoutShared } from './helpers/python.js';
-import { skipWithoutNsfwjs } from './helpers/nsfwjs.js';
+import { exportNsfwjsInceptionWeights, skipWithoutNsfwjs } from './helpers/nsfwjs.js';
 
 const skipNsfwjs = skipWithoutNsfwjs();
 const PARITY_TOL = 1e-5;
@@ -308,21 +308,8 @@ describe('nsfwjs:inception_v3 vs Keras on the real weights', { skip: skipNsfwjs 
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'featvis-nsfwjs-keras-'));
-    const { dir: pkg } = nsfwjsPackageDir();
-    const { artifacts } = readBundledModel(path.join(pkg, 'dist', 'models', 'inception_v3'), 'nsfwjs:inception_v3');
     // The dequantised weights, exactly as tfjs decodes them for both featvis routes.
-    const named = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
-    const entries: Array<{ name: string; shape: number[]; offset: number }> = [];
-    const chunks: Buffer[] = [];
-    let offset = 0;
-    for (const [name, t] of Object.entries(named)) {
-      const data = t.dataSync() as Float32Array;
-      entries.push({ name, shape: [...t.shape], offset });
-      chunks.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-      offset += data.length;
-    }
-    tf.dispose(Object.values(named));
-    fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.concat(chunks));
+    const entries = exportNsfwjsInceptionWeights(dir);
     input = await readImageBatch(PHOTOS.map((f) => path.join(sharedDir, 'images', 'coral_samples', f)), [299, 299], 'cover');
     fs.writeFileSync(path.join(dir, 'input.bin'), Buffer.from((input.dataSync() as Float32Array).buffer));
     // Each route's own max-pool inputs, so the reference can route its max poolings as that route does.

@@ -49,17 +49,8 @@ export function condenseScore(res: LayerScore, key: string, why: string): AtlasS
         identified: own.length && res.channels.length > 1 ? identification(own, res.channels) : null,
       };
     });
-    variants.push({
-      variant,
-      normalized: e.normalized,
-      positive: e.positive,
-      negative: e.negative,
-      score: e.score,
-      chance: e.chance,
-      ceiling: e.ceiling,
-      identification: e.identification,
-      channels,
-    });
+    const { channels: _perChannel, positiveScore: _positiveScore, ...layer } = e;
+    variants.push({ ...layer, channels });
   }
   return { key, metric: res.metric, description: res.description, why, k: res.k, heldOut: res.heldOut, randomK: res.randomK, size: res.size, images: res.dataset.images, variants };
 }

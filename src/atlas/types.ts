@@ -7,7 +7,7 @@
 import type { HistogramData } from '../exemplars/histogram.js';
 import type { ScoreVariant } from '../metrics/embedding.js';
 import type { Identification } from '../metrics/identification.js';
-import type { ControlValue } from '../metrics/interpretability.js';
+import type { ControlValue, LayerEvaluation } from '../metrics/interpretability.js';
 import type { MeanCI } from '../metrics/stats.js';
 import type { AmSettings } from '../optvis/settings.js';
 
@@ -79,17 +79,10 @@ export interface ChannelScore {
   identified: Identification | null;
 }
 
-export interface VariantScore {
-  variant: ScoreVariant;
-  normalized: MeanCI;
-  positive: MeanCI | null;
-  negative: MeanCI | null;
-  score: number;
-  chance: number;
-  ceiling: number;
-  identification: { am: Identification | null; heldOut: Identification | null; random: Identification | null };
+/** A variant's layer-level numbers as the layer evaluation gives them, with the pages' per-channel view. */
+export type VariantScore = Pick<LayerEvaluation, 'variant' | 'normalized' | 'positive' | 'negative' | 'score' | 'chance' | 'ceiling' | 'identification'> & {
   channels: ChannelScore[];
-}
+};
 
 /** `work/score.json`. */
 export interface AtlasScore {

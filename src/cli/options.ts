@@ -8,6 +8,7 @@
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { FeatvisError, oneLine } from '../core/errors.js';
+import { wrapWords } from '../core/text.js';
 
 export interface OptionSpec {
   /** Default 'string'. */
@@ -229,22 +230,6 @@ export function parseCommand(spec: Pick<CommandSpec, 'name' | 'options' | 'posit
   return { help, args: new CommandArgs(spec, values, parsed.positionals, argv) };
 }
 
-/** Wraps `text` to `width` columns (words kept whole). */
-function wrap(text: string, width: number): string[] {
-  const out: string[] = [];
-  for (const para of text.split('\n')) {
-    let line = '';
-    for (const word of para.split(' ')) {
-      if (line && line.length + 1 + word.length > width) {
-        out.push(line);
-        line = word;
-      } else line = line ? `${line} ${word}` : word;
-    }
-    out.push(line);
-  }
-  return out;
-}
-
 function flagText(name: string, o: OptionSpec): string {
   const short = o.short ? `-${o.short}, ` : '';
   if ((o.type ?? 'string') === 'boolean') return `${short}--${o.negatable ? `[no-]${name}` : name}`;
@@ -256,7 +241,7 @@ const HELP_WIDTH = 100;
 /** The help text of a command, from its spec. */
 export function formatHelp(spec: CommandSpec): string {
   const lines = [`featvis ${spec.name} — ${spec.summary}`, '', `usage: featvis ${spec.name} ${spec.usage}`.trimEnd()];
-  if (spec.description) lines.push('', ...wrap(spec.description, HELP_WIDTH));
+  if (spec.description) lines.push('', ...wrapWords(spec.description, HELP_WIDTH));
   const groups = new Map<string, Array<[string, OptionSpec]>>();
   for (const [name, o] of Object.entries(spec.options)) {
     const g = o.group ?? 'options';
@@ -270,7 +255,7 @@ export function formatHelp(spec: CommandSpec): string {
     for (const [name, o] of opts) {
       const flag = `  ${flagText(name, o)}`;
       const def = o.default === undefined || o.default === false ? '' : ` (default ${String(o.default)})`;
-      const text = wrap(`${o.help}${def}`, HELP_WIDTH - col - 2);
+      const text = wrapWords(`${o.help}${def}`, HELP_WIDTH - col - 2);
       if (flag.length + 1 > col + 2) lines.push(flag, ...text.map((t) => `${' '.repeat(col + 2)}${t}`));
       else lines.push(`${flag.padEnd(col + 2)}${text[0]}`, ...text.slice(1).map((t) => `${' '.repeat(col + 2)}${t}`));
     }

@@ -6,6 +6,7 @@
  * Every label is escaped.
  */
 import { escapeHtml } from '../core/html.js';
+import { wrapWords } from '../core/text.js';
 import type { PlotlyFigure } from './report.js';
 
 interface Trace {
@@ -60,20 +61,6 @@ const strip = (s: string): string =>
     .replace(/<br>/g, ' — ')
     .replace(/<[^>]*>/g, '')
     .replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ENTITIES[e]!);
-
-/** Words of `s` in lines of at most `max` characters (a longer word gets its own line). */
-function wrapWords(s: string, max: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of s.split(' ')) {
-    if (line && line.length + 1 + word.length > max) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
 const text = (v: unknown): string => (typeof v === 'object' && v !== null && 'text' in v ? String((v as { text: unknown }).text) : typeof v === 'string' ? v : '');
 
 export function figureSvg(fig: PlotlyFigure, width = 720, height = 380): string {

@@ -29,7 +29,8 @@ import {
   type TfliteSubGraph,
   type TfliteTensor,
 } from '../io/tfliteSchema.js';
-import { buildOp, dataDependencies, dequantize, isSupportedOp, rawValues, SUPPORTED_TFLITE_OPS, type OpEnv } from './tfliteOps.js';
+import { dequantize, rawValues } from './tfliteConstants.js';
+import { buildOp, dataDependencies, isSupportedOp, SUPPORTED_TFLITE_OPS, type OpEnv } from './tfliteOps.js';
 
 /** One decoded .tflite file. */
 export interface TfliteSource {
